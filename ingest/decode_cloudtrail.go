@@ -43,6 +43,11 @@ func NewCloudTrailDecoder(lim Limits) *CloudTrailDecoder {
 	}
 }
 
+var (
+	keyRecords    = []byte(`"Records"`)
+	keyDetailType = []byte(`"detail-type"`)
+)
+
 // recordsPrefix is how every CloudTrail delivery object starts.
 var recordsPrefix = []byte(`{"Records"`)
 
@@ -66,7 +71,7 @@ func (d *CloudTrailDecoder) Decode(r io.Reader, obj ObjectInfo, emit Emitter) er
 	switch c {
 	case '[':
 		d.vr.pos++
-		return d.array(true)
+		return d.array(true, false)
 	case '{':
 		if d.vr.hasPrefix(recordsPrefix) {
 			return d.delivery()
@@ -88,7 +93,7 @@ func (d *CloudTrailDecoder) delivery() error {
 	if !d.vr.consume('[') {
 		return d.structural("\"Records\" is not an array")
 	}
-	if err := d.array(false); err != nil {
+	if err := d.array(false, true); err != nil {
 		return err
 	}
 	// Members after Records (none in real deliveries) are skipped.
@@ -113,8 +118,9 @@ func (d *CloudTrailDecoder) delivery() error {
 
 // array reads records from an array whose '[' has been consumed, up to and
 // including its ']'. top says the array is the whole object, so nothing
-// may follow it.
-func (d *CloudTrailDecoder) array(top bool) error {
+// may follow it; records says its elements are plain records (a delivery
+// object's Records), not possibly envelopes.
+func (d *CloudTrailDecoder) array(top, records bool) error {
 	first := true
 	for {
 		c, ok := d.vr.peek()
@@ -132,7 +138,7 @@ func (d *CloudTrailDecoder) array(top bool) error {
 			d.vr.pos++
 		}
 		first = false
-		if err := d.nextValue(); err != nil {
+		if err := d.nextValue(records); err != nil {
 			return err
 		}
 	}
@@ -175,7 +181,7 @@ func (d *CloudTrailDecoder) sequence() error {
 			}
 			return nil
 		}
-		if err := d.nextValue(); err != nil {
+		if err := d.nextValue(false); err != nil {
 			return err
 		}
 	}
@@ -204,10 +210,10 @@ func (d *CloudTrailDecoder) lines() error {
 	}
 }
 
-// nextValue frames one value and hands it to value. A value that cannot
-// even be framed (too large, too deep) is a bad record; a cut-off stream is
-// an object error.
-func (d *CloudTrailDecoder) nextValue() error {
+// nextValue frames one value and hands it to record (plain records) or
+// value. A value that cannot even be framed (too large, too deep) is a bad
+// record; a cut-off stream is an object error.
+func (d *CloudTrailDecoder) nextValue(plain bool) error {
 	v, err := d.vr.next()
 	if err != nil {
 		var de *DecodeError
@@ -216,6 +222,9 @@ func (d *CloudTrailDecoder) nextValue() error {
 		}
 		return d.frameErr(err)
 	}
+	if plain {
+		return d.record(v)
+	}
 	return d.value(v)
 }
 
@@ -223,7 +232,12 @@ func (d *CloudTrailDecoder) nextValue() error {
 // envelope, or a (small) delivery object read as a sequence element.
 func (d *CloudTrailDecoder) value(v []byte) error {
 	if len(v) == 0 || v[0] != '{' {
-		return d.bad(&DecodeError{Reason: ReasonNotJSON, Err: errors.New("record is not a JSON object")}, v)
+		return d.record(v) // reported as not an object
+	}
+	// Most values are plain records: only parse the value's members when
+	// it may be a delivery object or an EventBridge envelope.
+	if !bytes.Contains(v, keyRecords) && !bytes.Contains(v, keyDetailType) {
+		return d.record(v)
 	}
 	// Look for a nested Records array or an EventBridge envelope.
 	e := &d.env
@@ -355,9 +369,10 @@ func (d *CloudTrailDecoder) record(raw []byte) error {
 func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeError {
 	p := &d.p
 	p.reset(raw)
-	if !p.object() {
-		return &DecodeError{Reason: ReasonNotJSON, Err: p.err}
+	if len(raw) == 0 || raw[0] != '{' {
+		return &DecodeError{Reason: ReasonNotJSON, Err: errors.New("record is not a JSON object")}
 	}
+	p.object()
 	in := d.intern
 	var recipient, identityAccount, eventTime []byte
 	var idn identity

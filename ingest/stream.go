@@ -26,10 +26,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // enforced: it fails with a DecodeError (ReasonDecompressionLimit) once the
 // object decompresses past MaxObjectBytes or past MaxRatio, and turns gzip
 // corruption (including truncation) into ReasonGzipCorrupt.
+//
+// A Stream is reused across objects with Reset, so its read buffer and
+// decompressor are allocated once per worker, not once per object (most
+// CloudTrail objects are a few kilobytes).
 type Stream struct {
-	compressed *countingReader
+	compressed countingReader
+	br         *bufio.Reader
 	r          io.Reader
-	gz         *gzip.Reader
+	gz         gzip.Reader
 	limits     Limits
 	out        int64
 	gzipped    bool
@@ -38,28 +43,41 @@ type Stream struct {
 // gzipMagic starts every gzip member.
 var gzipMagic = []byte{0x1f, 0x8b}
 
-// OpenStream wraps raw, an object's bytes as stored, in a Stream. Gzip is
-// detected by its magic bytes, so plain and compressed files both work.
+// NewStream returns a Stream enforcing limits; Reset points it at an object.
+func NewStream(limits Limits) *Stream {
+	s := &Stream{limits: limits}
+	s.br = bufio.NewReaderSize(&s.compressed, 64<<10)
+	return s
+}
+
+// OpenStream returns a new Stream reading raw. It is NewStream plus Reset.
 func OpenStream(raw io.Reader, limits Limits) (*Stream, error) {
-	s := &Stream{compressed: &countingReader{r: raw}, limits: limits}
-	br := bufio.NewReaderSize(s.compressed, 64<<10)
-	head, err := br.Peek(2)
+	s := NewStream(limits)
+	return s, s.Reset(raw)
+}
+
+// Reset starts reading a new object from raw, its bytes as stored. Gzip is
+// detected by its magic bytes, so plain and compressed files both work.
+func (s *Stream) Reset(raw io.Reader) error {
+	s.compressed = countingReader{r: raw}
+	s.br.Reset(&s.compressed)
+	s.out, s.gzipped, s.r = 0, false, nil
+	head, err := s.br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return err
 	}
 	if len(head) == 0 {
-		return nil, decodeErr(ReasonEmptyObject, "object is empty")
+		return decodeErr(ReasonEmptyObject, "object is empty")
 	}
 	if len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &DecodeError{Reason: ReasonGzipCorrupt, Err: fmt.Errorf("gzip header: %w", err)}
+		if err := s.gz.Reset(s.br); err != nil {
+			return &DecodeError{Reason: ReasonGzipCorrupt, Err: fmt.Errorf("gzip header: %w", err)}
 		}
-		s.gz, s.r, s.gzipped = gz, gz, true
-		return s, nil
+		s.r, s.gzipped = &s.gz, true
+		return nil
 	}
-	s.r = br
-	return s, nil
+	s.r = s.br
+	return nil
 }
 
 // Gzipped reports whether the object was gzip-compressed.
@@ -99,11 +117,9 @@ func isGzipErr(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || isFlateErr(err)
 }
 
-// Close releases the decompressor.
+// Close ends reading the current object. The Stream can be Reset again.
 func (s *Stream) Close() error {
-	if s.gz != nil {
-		return s.gz.Close()
-	}
+	s.r = nil
 	return nil
 }
 
