@@ -32,6 +32,7 @@ var commands = []command{
 	{"bench", "measure stage throughput against the same run's floor", runBench},
 	{"devbroker", "run a local Kafka-protocol broker with a data directory (development)", runDevbroker},
 	{"devclickhouse", "run the local ClickHouse engine on native and HTTP ports (development)", runDevclickhouse},
+	{"devstack", "local development stack helpers: up, down and status of broker, MinIO, ClickHouse", runDevstack},
 	{"geoip", "build and inspect GeoIP databases (asn-mmdb, lookup)", runGeoIP},
 }
 
