@@ -312,8 +312,13 @@ func (d *CloudTrailDecoder) bad(err *DecodeError, payload []byte) error {
 	return d.emit.BadRecord(idx, err, payload)
 }
 
-// structural is an object-level syntax error: framing cannot go on.
+// structural is an object-level syntax error: framing cannot go on. When
+// the stream itself failed (corrupt gzip, a decompression limit, S3), that
+// error is the real cause and is returned instead.
 func (d *CloudTrailDecoder) structural(msg string) error {
+	if d.vr.rerr != nil {
+		return d.vr.rerr
+	}
 	return decodeErr(ReasonNotJSON, "%s (after %d records)", msg, d.index)
 }
 
@@ -322,6 +327,12 @@ func (d *CloudTrailDecoder) structural(msg string) error {
 // corruption and limits are already DecodeErrors; S3 errors are left to
 // the caller to classify).
 func (d *CloudTrailDecoder) frameErr(err error) error {
+	if ReasonOf(err) != "" {
+		return err
+	}
+	if d.vr.rerr != nil {
+		return d.vr.rerr
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return decodeErr(ReasonNotJSON, "object ends mid-record (after %d records)", d.index)
 	}

@@ -65,3 +65,41 @@ type DeadLetter struct {
 	Payload []byte    `json:"payload,omitempty"`
 	Time    time.Time `json:"time"`
 }
+
+// SourceHeartbeat is the value of a record on the compacted sources topic,
+// keyed by SourceKey: when a log source (one account, region and object
+// kind) last delivered. Later stages and dashboards tell a silent source
+// (no delivery for longer than its usual gap) from a quiet one from it.
+type SourceHeartbeat struct {
+	V         int        `json:"v"`
+	AccountID string     `json:"account_id"`
+	Region    string     `json:"region"`
+	Kind      ObjectKind `json:"kind"`
+	// LastDelivery is the newest delivery time seen (from the object key).
+	LastDelivery time.Time `json:"last_delivery"`
+	// LastIngest is when ingest last finished an object of this source.
+	LastIngest time.Time `json:"last_ingest"`
+	// Objects and Events count what the reporting transaction added.
+	Objects int64 `json:"objects"`
+	Events  int64 `json:"events"`
+}
+
+// SourceKey returns the sources-topic key of a heartbeat.
+func SourceKey(accountID, region string, kind ObjectKind) []byte {
+	return []byte(accountID + "/" + region + "/" + string(kind))
+}
+
+// Ingested is the value of a record on the compacted ingested topic, keyed
+// by ObjectKey: one object ingest has finished.
+type Ingested struct {
+	V      int    `json:"v"`
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ETag   string `json:"etag,omitempty"`
+	// Events and BadRecords count what the object held.
+	Events     int64 `json:"events"`
+	BadRecords int64 `json:"bad_records"`
+	// Result is "ok", or the dead-letter reason of a bad object.
+	Result string    `json:"result"`
+	Time   time.Time `json:"time"`
+}

@@ -20,12 +20,16 @@ const (
 	TopicSources = "sources"
 	// TopicDetectState is the compacted changelog of detect state.
 	TopicDetectState = "detect-state"
+	// TopicIngested is a compacted topic of the objects ingest has
+	// finished, keyed by bucket/key and written in the same transaction as
+	// the objects' events: the set backfill reconciles against.
+	TopicIngested = "ingested"
 )
 
 // AllTopics lists every topic the pipeline uses, in flow order.
 var AllTopics = []string{
 	TopicObjects, TopicEvents, TopicEnriched, TopicDetections,
-	TopicDLQ, TopicDigests, TopicSources, TopicDetectState,
+	TopicDLQ, TopicDigests, TopicSources, TopicDetectState, TopicIngested,
 }
 
 // TopicNames maps the logical topic names to real ones under a prefix

@@ -24,6 +24,34 @@ import (
 // may be nil to skip metrics. opts are the caller's own options (consumer
 // group, transactional id, ...), applied last.
 func NewClient(cfg Config, name string, logger *slog.Logger, reg prometheus.Registerer, opts ...kgo.Opt) (*kgo.Client, error) {
+	base, err := observedOpts(cfg, name, logger, reg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("new kafka client %s: %w", name, err)
+	}
+	return cl, nil
+}
+
+// NewGroupTransactSession builds a franz-go transactional consume-process-
+// produce session from cfg, labelled like NewClient. opts must name the
+// group, the topics to consume and the transactional id.
+func NewGroupTransactSession(cfg Config, name string, logger *slog.Logger, reg prometheus.Registerer, opts ...kgo.Opt) (*kgo.GroupTransactSession, error) {
+	base, err := observedOpts(cfg, name, logger, reg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := kgo.NewGroupTransactSession(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("new kafka transact session %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// observedOpts is ClientOpts plus the client's logger and metrics.
+func observedOpts(cfg Config, name string, logger *slog.Logger, reg prometheus.Registerer) ([]kgo.Opt, error) {
 	base, err := ClientOpts(cfg)
 	if err != nil {
 		return nil, err
@@ -38,11 +66,7 @@ func NewClient(cfg Config, name string, logger *slog.Logger, reg prometheus.Regi
 		)
 		base = append(base, kgo.WithHooks(m))
 	}
-	cl, err := kgo.NewClient(append(base, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("new kafka client %s: %w", name, err)
-	}
-	return cl, nil
+	return base, nil
 }
 
 // ClientOpts returns the connection options of cfg: seeds, client id,

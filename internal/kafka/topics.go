@@ -54,6 +54,7 @@ func DefaultTopicSpecs() map[string]TopicSpec {
 		schemas.TopicDigests:     {Retention: 7 * day},
 		schemas.TopicSources:     {Compacted: true},
 		schemas.TopicDetectState: {Compacted: true},
+		schemas.TopicIngested:    {Compacted: true},
 	}
 }
 
