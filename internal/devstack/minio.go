@@ -11,25 +11,25 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/trailwatch/trailwatch/internal/awscfg"
 )
 
 // NotificationID is the id of the queue configuration that EnsureBuckets
 // puts on each bucket.
 const NotificationID = "trailwatch-objects"
 
-// NewS3Client returns an S3 client for an S3-compatible endpoint such as
-// the local MinIO: path-style addressing (MinIO serves no virtual-host
-// buckets on 127.0.0.1) and static credentials.
-func NewS3Client(endpoint, accessKey, secretKey, region string) *s3.Client {
-	return s3.New(s3.Options{
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
-	})
+// s3Config returns the client configuration for the stack's MinIO, the
+// same one the pipeline gets from .state/env.
+func (c *Config) s3Config() awscfg.Config {
+	s3 := awscfg.DefaultConfig()
+	s3.Endpoint = "http://" + c.MinIO.Addr
+	s3.Region = c.MinIO.Region
+	s3.AccessKeyID = DevAccessKey
+	s3.SecretAccessKey = DevSecretKey
+	return s3
 }
 
 // EnsureBuckets creates each bucket that does not exist yet and sets its
@@ -109,7 +109,11 @@ func (s *Stack) minioService() service {
 		what:  health,
 		ready: func(ctx context.Context) error { return httpOK(ctx, health) },
 		setup: func(ctx context.Context) error {
-			client := NewS3Client("http://"+c.MinIO.Addr, DevAccessKey, DevSecretKey, c.MinIO.Region)
+			s3cfg := c.s3Config()
+			client, err := s3cfg.S3(ctx)
+			if err != nil {
+				return fmt.Errorf("set up minio buckets: %w", err)
+			}
 			if err := EnsureBuckets(ctx, client, c.MinIO.Buckets, c.QueueARN()); err != nil {
 				return fmt.Errorf("set up minio buckets: %w", err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/trailwatch/trailwatch/internal/awscfg"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 )
 
@@ -51,7 +52,13 @@ func TestMinIOAnnouncesObjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 
-	client := NewS3Client(endpoint.Endpoint, endpoint.AccessKey, endpoint.SecretKey, endpoint.Region)
+	s3cfg := awscfg.DefaultConfig()
+	s3cfg.Endpoint, s3cfg.Region = endpoint.Endpoint, endpoint.Region
+	s3cfg.AccessKeyID, s3cfg.SecretAccessKey = endpoint.AccessKey, endpoint.SecretKey
+	client, err := s3cfg.S3(ctx)
+	if err != nil {
+		t.Fatalf("s3 client: %v", err)
+	}
 	for range 2 {
 		if err := EnsureBuckets(ctx, client, cfg.MinIO.Buckets, cfg.QueueARN()); err != nil {
 			t.Fatalf("EnsureBuckets: %v", err)
