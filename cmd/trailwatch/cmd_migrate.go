@@ -1,6 +1,93 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
 
-// runMigrate is not built yet: it says so and exits non-zero.
-func runMigrate(context.Context, *invocation) error { return notBuilt("migrate") }
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/trailwatch/trailwatch/internal/config"
+	"github.com/trailwatch/trailwatch/internal/lifecycle"
+	"github.com/trailwatch/trailwatch/schemas"
+	"github.com/trailwatch/trailwatch/sink"
+	"github.com/trailwatch/trailwatch/sink/migrate"
+)
+
+// runMigrate applies the pending ClickHouse schema migrations, or with
+// --dry-run prints them. It is safe to run from several workers at once
+// (see package migrate).
+func runMigrate(ctx context.Context, inv *invocation) error {
+	fs := inv.flags("[--addr HOST:PORT[,...]] [--database NAME] [--dry-run] [--config FILE]")
+	cfgPath := configFlag(fs)
+	// The ClickHouse settings come from TRAILWATCH_CLICKHOUSE_* (the
+	// password only from there), then from the flags.
+	env := struct {
+		ClickHouse sink.ClickHouseConfig `yaml:"clickhouse"`
+	}{sink.DefaultClickHouseConfig()}
+	if err := config.ApplyEnv(&env, os.Environ()); err != nil {
+		return err
+	}
+	cfg := env.ClickHouse
+	addr := fs.String("addr", strings.Join(cfg.Addr, ","), "ClickHouse `host:port` list, comma-separated (default $TRAILWATCH_CLICKHOUSE_ADDR or the local stack)")
+	fs.StringVar(&cfg.Database, "database", cfg.Database, "database `name` to create and migrate")
+	fs.StringVar(&cfg.Protocol, "protocol", cfg.Protocol, "native or http")
+	dryRun := fs.Bool("dry-run", false, "print the pending migrations and change nothing")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after `duration`")
+	if err := fs.Parse(inv.args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + fs.Arg(0)}
+	}
+	cfg.Addr = strings.Split(*addr, ",")
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	file, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	logger := lifecycle.NewLogger(file.Log, inv.stderr)
+
+	migrations, err := schemas.ClickHouseMigrations()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	dial := func(ctx context.Context, database string) (driver.Conn, error) { return cfg.Open(ctx, database) }
+	m := migrate.New(dial, migrate.Options{Database: cfg.Database, Migrations: migrations}, logger)
+
+	if *dryRun {
+		pending, err := m.Plan(ctx)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			fmt.Fprintf(inv.stdout, "-- database %s is up to date at version %d\n", cfg.Database, len(migrations))
+			return nil
+		}
+		fmt.Fprintf(inv.stdout, "-- %d pending migration(s) for database %s\n", len(pending), cfg.Database)
+		for _, mig := range pending {
+			fmt.Fprintf(inv.stdout, "\n-- %s (%d statements, sha256 %s)\n", mig, len(mig.Statements), mig.Checksum)
+			for _, s := range mig.Statements {
+				fmt.Fprintf(inv.stdout, "%s;\n", s)
+			}
+		}
+		return nil
+	}
+
+	logger.Info("migrating", "clickhouse", cfg, "known_versions", len(migrations))
+	applied, err := m.Apply(ctx)
+	if err != nil {
+		return err
+	}
+	for _, mig := range applied {
+		fmt.Fprintf(inv.stdout, "applied %s\n", mig)
+	}
+	fmt.Fprintf(inv.stdout, "database %s is at version %d\n", cfg.Database, len(migrations))
+	return nil
+}
