@@ -16,8 +16,10 @@ import (
 
 // runGen generates an organisation's CloudTrail and VPC flow logs, with
 // injected attack scenarios and their ground truth, into a local folder
-// (--out) or S3 (the s3 config section: endpoint, region, and credentials
-// from TRAILWATCH_S3_ACCESS_KEY_ID / TRAILWATCH_S3_SECRET_ACCESS_KEY).
+// (--out: DIR/<bucket>/<key>, and DIR/ground-truth.json) or S3 (the s3
+// config section: endpoint, region, and credentials from
+// TRAILWATCH_S3_ACCESS_KEY_ID / TRAILWATCH_S3_SECRET_ACCESS_KEY; the
+// ground truth goes to s3://<truth-bucket>/ground-truth/<seed>.json).
 func runGen(ctx context.Context, inv *invocation) error {
 	fs := inv.flags("[--out DIR | --s3-bucket BUCKET --flow-bucket BUCKET] [--seed N] [--events N] [--scenario all] ...")
 	cfgPath := configFlag(fs)
@@ -36,6 +38,7 @@ func runGen(ctx context.Context, inv *invocation) error {
 	prefix := fs.String("prefix", "", "S3 key prefix before AWSLogs/")
 	concurrency := fs.Int("concurrency", 0, "objects generated and written at once (0: CPUs for --out, 16 for S3)")
 	createBuckets := fs.Bool("create-buckets", true, "create the S3 buckets when missing")
+	truthBucket := fs.String("truth-bucket", "trailwatch-gen", "bucket for ground-truth/<seed>.json in S3 (not a log bucket: those announce every object to ingest)")
 	truthFile := fs.String("ground-truth", "", "also write the ground truth JSON to this local `file`")
 	if err := fs.Parse(inv.args); err != nil {
 		return err
@@ -95,11 +98,13 @@ func runGen(ctx context.Context, inv *invocation) error {
 			return fmt.Errorf("write ground truth: %w", err)
 		}
 	} else {
+		// Not in a log bucket: their notifications announce every new
+		// object, and ingest would dead-letter one that is not a log.
 		key := "ground-truth/" + strconv.FormatUint(cfg.Seed, 10) + ".json"
-		if err := sink.Put(ctx, cfg.TrailBucket, key, truth); err != nil {
+		if err := sink.Put(ctx, *truthBucket, key, truth); err != nil {
 			return err
 		}
-		truthAt = "s3://" + cfg.TrailBucket + "/" + key
+		truthAt = "s3://" + *truthBucket + "/" + key
 	}
 	if *truthFile != "" {
 		if err := os.WriteFile(*truthFile, truth, 0o644); err != nil {

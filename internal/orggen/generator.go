@@ -26,11 +26,14 @@ type Summary struct {
 	// Objects counts every object written: CloudTrail, Digest and Flow
 	// ones.
 	Objects, CloudTrailObjects, DigestObjects, FlowObjects int
-	Events, FlowRecords                                    int
+	// Events and FlowRecords count the CloudTrail events and flow records
+	// written.
+	Events, FlowRecords int
 	// Bytes is what was written (compressed); RawBytes the CloudTrail
 	// JSON before compression.
 	Bytes, RawBytes int64
-	Elapsed         time.Duration
+	// Elapsed is how long Run took.
+	Elapsed time.Duration
 	// GroundTruth describes the run and its scenarios.
 	GroundTruth *GroundTruth
 }

@@ -7,37 +7,48 @@ import "time"
 // the data (ground-truth.json) so that detections can be scored against it.
 type GroundTruth struct {
 	// Generator names what wrote the data.
-	Generator   string         `json:"generator"`
-	Seed        uint64         `json:"seed"`
-	OrgID       string         `json:"org_id"`
-	Start       time.Time      `json:"start"`
-	End         time.Time      `json:"end"`
-	Events      int            `json:"events"`
-	FlowRecords int            `json:"flow_records"`
-	TrailBucket string         `json:"trail_bucket"`
-	FlowBucket  string         `json:"flow_bucket"`
-	KeyPrefix   string         `json:"key_prefix,omitempty"`
-	Accounts    []AccountTruth `json:"accounts"`
+	Generator string `json:"generator"`
+	// Seed, Start, End, Events and FlowRecords repeat the run's settings:
+	// the same values give the same data.
+	Seed        uint64    `json:"seed"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Events      int       `json:"events"`
+	FlowRecords int       `json:"flow_records"`
+	// OrgID is the generated organisation's id.
+	OrgID string `json:"org_id"`
+	// TrailBucket, FlowBucket and KeyPrefix say where the logs are.
+	TrailBucket string `json:"trail_bucket"`
+	FlowBucket  string `json:"flow_bucket"`
+	KeyPrefix   string `json:"key_prefix,omitempty"`
+	// Accounts lists the organisation's accounts, management first.
+	Accounts []AccountTruth `json:"accounts"`
 	// Scenarios lists the injected attacks in injection order.
 	Scenarios []ScenarioTruth `json:"scenarios"`
 }
 
 // AccountTruth is one account of the generated organisation.
 type AccountTruth struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Management bool     `json:"management,omitempty"`
-	Regions    []string `json:"regions"`
+	// ID is the 12-digit account id, Name its name in the organisation.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Management marks the management account.
+	Management bool `json:"management,omitempty"`
+	// Regions are the account's enabled regions, its home region first.
+	Regions []string `json:"regions"`
 }
 
 // ScenarioTruth is one injected attack.
 type ScenarioTruth struct {
+	// Name is the scenario's name (see Scenarios); Description says what
+	// it does in a sentence.
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	// Techniques are MITRE ATT&CK technique ids.
 	Techniques []string `json:"mitre_techniques"`
-	AccountID  string   `json:"account_id"`
-	Region     string   `json:"region"`
+	// AccountID and Region are where the attack's events are logged.
+	AccountID string `json:"account_id"`
+	Region    string `json:"region"`
 	// Principal is the ARN of the identity the attack acts as, when it
 	// acts as one.
 	Principal string `json:"principal,omitempty"`
@@ -45,10 +56,11 @@ type ScenarioTruth struct {
 	Target string `json:"target,omitempty"`
 	// SourceIPs are the addresses the attack comes from, with their
 	// countries in the same order.
-	SourceIPs       []string  `json:"source_ips"`
-	SourceCountries []string  `json:"source_countries,omitempty"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
+	SourceIPs       []string `json:"source_ips"`
+	SourceCountries []string `json:"source_countries,omitempty"`
+	// Start and End are the first and last event time of the attack.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 	// EventIDs are the CloudTrail eventIDs of the attack's events.
 	EventIDs []string `json:"event_ids,omitempty"`
 	// FlowRecords locates the attack's VPC flow records.
@@ -57,6 +69,7 @@ type ScenarioTruth struct {
 
 // FlowRecordRef locates flow records in one object.
 type FlowRecordRef struct {
+	// Bucket and Key name the flow log object.
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
 	// Indexes are record positions in the object, from zero, not counting
