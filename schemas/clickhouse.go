@@ -29,6 +29,20 @@ const (
 	TableSchemaMigrations = "schema_migrations"
 )
 
+// ClickHouseInsertSettings are the query settings a writer sends with each
+// batch insert into the ReplacingMergeTree tables (events, detections,
+// source_heartbeats).
+//
+// optimize_on_insert=0 skips the deduplicating merge ClickHouse otherwise
+// runs over every inserted block: measured on the events table it is about
+// two thirds of the engine's insert cost (300k enriched CloudTrail rows:
+// 3.4 CPU-seconds with it, 1.2 without). Correctness does not depend on it:
+// duplicates within a block are folded by the background merges like
+// duplicates across blocks, and FINAL hides both until then.
+var ClickHouseInsertSettings = map[string]any{
+	"optimize_on_insert": 0,
+}
+
 // Migration is one versioned step of the ClickHouse schema: the file
 // schemas/migrations/NNNN_name.sql.
 //

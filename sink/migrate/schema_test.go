@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/trailwatch/trailwatch/schemas"
@@ -98,6 +99,7 @@ func eventRow(e *schemas.Event) []any {
 }
 
 func insertEvents(ctx context.Context, conn driver.Conn, events []schemas.Event) error {
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(schemas.ClickHouseInsertSettings))
 	batch, err := conn.PrepareBatch(ctx, "INSERT INTO events ("+strings.Join(eventColumns, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare events batch: %w", err)
@@ -181,8 +183,10 @@ func TestEventsIdempotent(t *testing.T) {
 			ctx := context.Background()
 			_, conn := migratedDB(t, protocol)
 			events := []schemas.Event{cloudTrailEvent(1), cloudTrailEvent(2), flowEvent(1)}
-			for range 2 {
-				if err := insertEvents(ctx, conn, events); err != nil {
+			// Twice in separate batches, and once more inside one batch
+			// (inserts skip the in-block merge; see ClickHouseInsertSettings).
+			for _, batch := range [][]schemas.Event{events, events, {events[0], events[0]}} {
+				if err := insertEvents(ctx, conn, batch); err != nil {
 					t.Fatal(err)
 				}
 			}
