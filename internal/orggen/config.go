@@ -124,8 +124,8 @@ func (c *Config) Validate() error {
 	if err := validBucket(c.FlowBucket); err != nil {
 		return fmt.Errorf("flow_bucket: %w", err)
 	}
-	if strings.HasPrefix(c.KeyPrefix, "/") || strings.Contains(c.KeyPrefix, "..") || strings.Contains(c.KeyPrefix, "\\") {
-		return fmt.Errorf("key_prefix: %q must not start with / or contain .. or \\", c.KeyPrefix)
+	if err := validPrefix(c.KeyPrefix); err != nil {
+		return fmt.Errorf("key_prefix: %w", err)
 	}
 	if _, err := c.scenarios(); err != nil {
 		return fmt.Errorf("scenarios: %w", err)
@@ -170,6 +170,21 @@ func appendUnique(s []string, v string) []string {
 		return s
 	}
 	return append(s, v)
+}
+
+// validPrefix accepts the characters S3 calls safe in keys (the prefix
+// is written into JSON and paths unescaped) and no way out of a folder.
+func validPrefix(p string) error {
+	if strings.HasPrefix(p, "/") || strings.Contains(p, "..") {
+		return fmt.Errorf("%q starts with / or contains ..", p)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!-_.*'()/", c) >= 0) {
+			return fmt.Errorf("%q has a character outside a-z, A-Z, 0-9 and !-_.*'()/", p)
+		}
+	}
+	return nil
 }
 
 // validBucket checks the S3 bucket naming rules that matter here.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -675,6 +676,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad bucket", func(c *Config) { c.TrailBucket = "Trail_Bucket" }, "trail_bucket"},
 		{"bad flow bucket", func(c *Config) { c.FlowBucket = "x" }, "flow_bucket"},
 		{"escaping prefix", func(c *Config) { c.KeyPrefix = "../x" }, "key_prefix"},
+		{"quote in prefix", func(c *Config) { c.KeyPrefix = `a"b` }, "key_prefix"},
+		{"good prefix", func(c *Config) { c.KeyPrefix = "org-logs/prod_1" }, ""},
 		{"unknown scenario", func(c *Config) { c.Scenarios = []string{"ddos"} }, "scenarios"},
 		{"port scan without flows", func(c *Config) { c.Scenarios, c.FlowRecords = []string{ScenarioPortScan}, 0 }, "scenarios"},
 		{"objects per file", func(c *Config) { c.MaxEventsPerObject = 0 }, "max_events_per_object"},
@@ -691,6 +694,26 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("want an error naming %s", tc.field)
 			case tc.field != "" && !strings.HasPrefix(err.Error(), tc.field+":"):
 				t.Fatalf("error %q does not name %s", err, tc.field)
+			}
+		})
+	}
+}
+
+// TestSmallOrganisations checks every scenario finds an actor and a target
+// however few accounts there are.
+func TestSmallOrganisations(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4} {
+		t.Run(fmt.Sprintf("%d accounts", n), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Accounts, cfg.Events, cfg.FlowRecords, cfg.Scenarios = n, 3_000, 500, []string{"all"}
+			sum, _ := generate(t, cfg)
+			if got := len(sum.GroundTruth.Scenarios); got != len(Scenarios) {
+				t.Fatalf("%d scenarios injected, want %d", got, len(Scenarios))
+			}
+			for _, s := range sum.GroundTruth.Scenarios {
+				if len(s.EventIDs) == 0 && len(s.FlowRecords) == 0 {
+					t.Errorf("%s: no events", s.Name)
+				}
 			}
 		})
 	}

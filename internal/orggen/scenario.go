@@ -103,8 +103,8 @@ func (w *world) schedule(s *scenarioRun, lo, hi float64, span int64) {
 
 // activate marks the actor active for the whole of the scenario.
 func (w *world) activate(s *scenarioRun) {
-	for t := s.at; t <= s.at+s.span+3600; t += 1800 {
-		w.forceActive(s.actor, w.hourOf(min(t, s.at+s.span)))
+	for h := w.hourOf(s.at); h <= w.hourOf(s.at+s.span); h++ {
+		w.forceActive(s.actor, h)
 	}
 }
 
