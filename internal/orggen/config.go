@@ -176,7 +176,7 @@ func appendUnique(s []string, v string) []string {
 // is written into JSON and paths unescaped) and no way out of a folder.
 func validPrefix(p string) error {
 	if strings.HasPrefix(p, "/") || strings.Contains(p, "..") {
-		return fmt.Errorf("%q starts with / or contains ..", p)
+		return fmt.Errorf("%q starts with a slash or contains \"..\"", p)
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
