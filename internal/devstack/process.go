@@ -65,25 +65,36 @@ func (p process) pid() (pid int, stale bool) {
 	return pid, false
 }
 
-// alive reports whether pid names a process that has not exited. A zombie
-// (exited, not yet reaped by its parent) counts as exited: where pid 1 does
-// not reap, a stopped service would otherwise look alive forever.
+// alive reports whether pid names a process that has not finished
+// exiting. A zombie (exited, not yet reaped by its parent) counts as exited
+// once all its threads are gone: where pid 1 does not reap, a stopped
+// service would otherwise look alive forever. Until then the leader can be
+// a zombie while other threads still hold the process's files, its
+// listening sockets included.
 func alive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return false
 	}
-	// The state follows the command name, which is in parentheses and
-	// may itself hold spaces and parentheses.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 || i+2 >= len(stat) {
-		return true
+	var state string
+	threads := 1
+	for line := range strings.SplitSeq(string(status), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		value = strings.TrimSpace(value)
+		switch name {
+		case "State":
+			state = value
+		case "Threads":
+			if n, err := strconv.Atoi(value); err == nil {
+				threads = n
+			}
+		}
 	}
-	state := stat[i+2]
-	return state != 'Z' && state != 'X'
+	zombie := strings.HasPrefix(state, "Z") || strings.HasPrefix(state, "X")
+	return !zombie || threads > 1
 }
 
 // start starts cmd as this process: it keeps the previous log as
