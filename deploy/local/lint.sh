@@ -7,6 +7,9 @@
 #
 # Every check runs even when an earlier one fails; the exit status is
 # non-zero when any failed.
+#
+# Environment:
+#   TRAILWATCH_PACKAGES  the packages to vet and check (default ./...)
 set -euo pipefail
 
 # Staticcheck 2026.2 (v0.8.x) analyses Go 1.26 code (its go.mod needs Go
@@ -36,8 +39,9 @@ step() {
 	fi
 }
 
-step vet go vet ./...
-step staticcheck go run "${staticcheck}" ./...
+read -r -a packages <<<"${TRAILWATCH_PACKAGES:-./...}"
+step vet go vet "${packages[@]}"
+step staticcheck go run "${staticcheck}" "${packages[@]}"
 if ((tidy)); then
 	step tidy go mod tidy -diff
 fi

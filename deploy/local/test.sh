@@ -11,6 +11,7 @@
 # or staticcheck found something, else 0.
 #
 # Environment:
+#   TRAILWATCH_PACKAGES      the packages to check and test (default ./...)
 #   TRAILWATCH_TEST_TIMEOUT  go test -timeout (default 20m: -race on two cores)
 #   TRAILWATCH_KEEP_STACK    set to 1 to leave the stack running afterwards
 #   TRAILWATCH_STATE_DIR, TRAILWATCH_CACHE_DIR  as for deploy/local/stack.sh
@@ -42,9 +43,10 @@ source "${state}/env"
 lint_status=0
 bash deploy/local/lint.sh --no-tidy || lint_status=$?
 
-echo "==> go test -race" >&2
+read -r -a packages <<<"${TRAILWATCH_PACKAGES:-./...}"
+echo "==> go test -race ${packages[*]}" >&2
 test_status=0
-go test -race -count=1 -timeout "${TRAILWATCH_TEST_TIMEOUT:-20m}" ./... || test_status=$?
+go test -race -count=1 -timeout "${TRAILWATCH_TEST_TIMEOUT:-20m}" "${packages[@]}" || test_status=$?
 
 if ((test_status != 0)); then
 	echo "test: tests failed (status ${test_status})" >&2
