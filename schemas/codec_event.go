@@ -15,9 +15,12 @@ import (
 // nil collections are the same on the wire (nothing is written), times are
 // Unix nanoseconds, so a time before 1678 or after 2262 does not survive.
 func MarshalEvent(dst []byte, e *Event) []byte {
-	// One allocation for the usual event, when dst is short, instead of a
-	// few as it grows: the typed fields rarely take more than 1 KiB.
-	dst = slices.Grow(dst, len(e.Raw)+1024)
+	if cap(dst)-len(dst) < len(e.Raw) {
+		// dst is too short for the record: one allocation for the usual
+		// event instead of a few as it grows (the typed fields rarely
+		// take more than 1 KiB).
+		dst = slices.Grow(dst, len(e.Raw)+1024)
+	}
 	dst, start := appendFrameStart(dst, WireEventV1)
 	// Raw goes first, out of field order, so that the decoder can size one
 	// block for every string that follows it (see stringBlock).
