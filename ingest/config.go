@@ -32,6 +32,16 @@ type Config struct {
 	// open before aborting it; it bounds how long the largest object may
 	// take to read. Default 5m.
 	TransactionTimeout time.Duration `yaml:"transaction_timeout"`
+	// SessionTimeout is how long the group waits for a silent worker
+	// before handing its partitions to others: the pause after a worker
+	// dies. Default 45s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// RebalanceTimeout is how long the group waits for every worker to
+	// finish its open transaction and rejoin during a rebalance, and how
+	// long a worker that died mid-rebalance keeps its partitions. A batch
+	// should end well within it (see MaxObjectsPerTransaction); one that
+	// does not is aborted and read again. Default 60s.
+	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 	// MaxBufferedRecords bounds the records waiting to be produced; a full
 	// buffer slows decoding down rather than growing memory. Default 50000.
 	MaxBufferedRecords int `yaml:"max_buffered_records"`
@@ -62,6 +72,8 @@ func DefaultConfig() Config {
 		Concurrency:              16,
 		MaxObjectsPerTransaction: 256,
 		TransactionTimeout:       5 * time.Minute,
+		SessionTimeout:           45 * time.Second,
+		RebalanceTimeout:         60 * time.Second,
 		MaxBufferedRecords:       50000,
 		Linger:                   5 * time.Millisecond,
 		Compression:              "lz4",
@@ -84,6 +96,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ingest.max_objects_per_transaction: must be at least 1, got %d", c.MaxObjectsPerTransaction)
 	case c.TransactionTimeout < time.Second:
 		return fmt.Errorf("ingest.transaction_timeout: must be at least 1s, got %s", c.TransactionTimeout)
+	case c.SessionTimeout < time.Second:
+		return fmt.Errorf("ingest.session_timeout: must be at least 1s, got %s", c.SessionTimeout)
+	case c.RebalanceTimeout < time.Second:
+		return fmt.Errorf("ingest.rebalance_timeout: must be at least 1s, got %s", c.RebalanceTimeout)
 	case c.MaxBufferedRecords < 100:
 		return fmt.Errorf("ingest.max_buffered_records: must be at least 100, got %d", c.MaxBufferedRecords)
 	case c.Linger < 0:

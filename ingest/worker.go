@@ -80,14 +80,24 @@ func (w *Worker) Run(ctx context.Context) error {
 		kgo.ProducerLinger(w.cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		// A worker reading a large object must not be thrown out of the
-		// group while it works.
-		kgo.RebalanceTimeout(w.cfg.TransactionTimeout),
+		kgo.RebalanceTimeout(w.cfg.RebalanceTimeout),
+		kgo.SessionTimeout(w.cfg.SessionTimeout),
 	)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
+	// Initialise the transactional producer now, not at the first batch:
+	// doing so fences a dead predecessor with the same transactional id and
+	// aborts its open transaction. Until then its pending offset commit
+	// keeps the group's offsets unstable, and the first fetch would wait
+	// for the broker to time the transaction out.
+	if _, _, err := sess.Client().ProducerID(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("init transactional producer: %w", err)
+	}
 
 	backoff := w.cfg.RetryBackoff
 	for {
