@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/lifecycle"
 	"github.com/trailwatch/trailwatch/schemas"
-	"github.com/trailwatch/trailwatch/sink"
 	"github.com/trailwatch/trailwatch/sink/migrate"
 )
 
@@ -22,18 +19,9 @@ import (
 func runMigrate(ctx context.Context, inv *invocation) error {
 	fs := inv.flags("[--addr HOST:PORT[,...]] [--database NAME] [--dry-run] [--config FILE]")
 	cfgPath := configFlag(fs)
-	// The ClickHouse settings come from TRAILWATCH_CLICKHOUSE_* (the
-	// password only from there), then from the flags.
-	env := struct {
-		ClickHouse sink.ClickHouseConfig `yaml:"clickhouse"`
-	}{sink.DefaultClickHouseConfig()}
-	if err := config.ApplyEnv(&env, os.Environ()); err != nil {
-		return err
-	}
-	cfg := env.ClickHouse
-	addr := fs.String("addr", strings.Join(cfg.Addr, ","), "ClickHouse `host:port` list, comma-separated (default $TRAILWATCH_CLICKHOUSE_ADDR or the local stack)")
-	fs.StringVar(&cfg.Database, "database", cfg.Database, "database `name` to create and migrate")
-	fs.StringVar(&cfg.Protocol, "protocol", cfg.Protocol, "native or http")
+	addr := fs.String("addr", "", "ClickHouse `host:port` list, comma-separated (default: clickhouse.addr of the config, $TRAILWATCH_CLICKHOUSE_ADDR, or the local stack)")
+	database := fs.String("database", "", "database `name` to create and migrate (default: clickhouse.database)")
+	protocol := fs.String("protocol", "", "native or http (default: clickhouse.protocol)")
 	dryRun := fs.Bool("dry-run", false, "print the pending migrations and change nothing")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after `duration`")
 	if err := fs.Parse(inv.args); err != nil {
@@ -42,13 +30,24 @@ func runMigrate(ctx context.Context, inv *invocation) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + fs.Arg(0)}
 	}
-	cfg.Addr = strings.Split(*addr, ",")
-	if err := cfg.Validate(); err != nil {
-		return usageError{err.Error()}
-	}
+	// The config file and TRAILWATCH_CLICKHOUSE_* give the settings (the
+	// password only from the environment or a file); flags override.
 	file, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	cfg := file.ClickHouse
+	if *addr != "" {
+		cfg.Addr = strings.Split(*addr, ",")
+	}
+	if *database != "" {
+		cfg.Database = *database
+	}
+	if *protocol != "" {
+		cfg.Protocol = *protocol
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
 	}
 	logger := lifecycle.NewLogger(file.Log, inv.stderr)
 
