@@ -75,7 +75,6 @@ func (w *Worker) Run(ctx context.Context) error {
 		kgo.TransactionalID(w.cfg.transactionalID()),
 		kgo.TransactionTimeout(w.cfg.TransactionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.MaxBufferedRecords(w.cfg.MaxBufferedRecords),
 		kgo.ProducerLinger(w.cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
@@ -271,7 +270,7 @@ func (b *batch) object(ctx context.Context, obj *schemas.Object) error {
 		done("digest", 0, 0)
 		return nil
 	case schemas.ObjectVPCFlowParquet:
-		objectDLQ(ReasonUnsupportedFormat, errors.New("Parquet flow log delivery is not decoded yet; deliver flow logs as text"))
+		objectDLQ(ReasonUnsupportedFormat, errors.New("flow logs delivered as Parquet are not decoded yet; deliver them as text"))
 		return nil
 	default:
 		objectDLQ(ReasonUnknownKind, fmt.Errorf("key %q is not a CloudTrail or VPC flow log object", obj.Key))
