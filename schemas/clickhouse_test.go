@@ -74,7 +74,7 @@ func TestEventsTableCoversEvent(t *testing.T) {
 		"SourceIP": "source_ip", "UserAgent": "user_agent", "ErrorCode": "error_code", "ErrorMessage": "error_message",
 		"ReadOnly": "read_only", "RequestID": "request_id",
 		"Resources": "", "Resources.ARN": "resource_arns", "Resources.Type": "resource_types", "Resources.AccountID": "resource_account_ids",
-		"Flow": "",
+		"Flow":         "",
 		"Flow.Version": "flow_version", "Flow.InterfaceID": "flow_interface_id", "Flow.SrcAddr": "flow_src_addr",
 		"Flow.DstAddr": "flow_dst_addr", "Flow.SrcPort": "flow_src_port", "Flow.DstPort": "flow_dst_port",
 		"Flow.Protocol": "flow_protocol", "Flow.Packets": "flow_packets", "Flow.Bytes": "flow_bytes",

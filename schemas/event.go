@@ -202,16 +202,16 @@ type Flow struct {
 	FlowDirection    string // ingress, egress
 	TrafficPath      uint8
 	// Version 7 and later (ECS).
-	ECSClusterARN          string
-	ECSClusterName         string
+	ECSClusterARN           string
+	ECSClusterName          string
 	ECSContainerInstanceARN string
-	ECSContainerInstanceID string
-	ECSContainerID         string
-	ECSSecondContainerID   string
-	ECSServiceName         string
-	ECSTaskDefinitionARN   string
-	ECSTaskARN             string
-	ECSTaskID              string
+	ECSContainerInstanceID  string
+	ECSContainerID          string
+	ECSSecondContainerID    string
+	ECSServiceName          string
+	ECSTaskDefinitionARN    string
+	ECSTaskARN              string
+	ECSTaskID               string
 	// Version 8 and later.
 	RejectReason string
 	// HasPorts is set when both ports were present (0 is a valid port).
@@ -240,7 +240,7 @@ type Enrichment struct {
 
 // Geo is where an address is and who routes it.
 type Geo struct {
-	CountryCode string  // ISO 3166-1 alpha-2
+	CountryCode string // ISO 3166-1 alpha-2
 	City        string
 	Latitude    float64 // degrees; 0 with CountryCode "" means unknown
 	Longitude   float64

@@ -21,11 +21,11 @@ const (
 // them), keyed by bucket/key.
 type Object struct {
 	// V is the record version; see ObjectVersion.
-	V      int        `json:"v"`
-	Bucket string     `json:"bucket"`
-	Key    string     `json:"key"`
-	Size   int64      `json:"size"`
-	ETag   string     `json:"etag,omitempty"`
+	V      int    `json:"v"`
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	ETag   string `json:"etag,omitempty"`
 	// VersionID pins the object version when the bucket is versioned.
 	VersionID string     `json:"version_id,omitempty"`
 	Kind      ObjectKind `json:"kind"`

@@ -131,7 +131,7 @@ func cloudTrailEvent(i int) schemas.Event {
 		UserName: "app", MFA: schemas.False,
 		SourceIP: fmt.Sprintf("198.51.100.%d", i%250), UserAgent: "aws-sdk-go-v2/1.30.0",
 		ReadOnly: schemas.TristateOf(i%4 == 0 || i%4 == 3), RequestID: fmt.Sprintf("REQ%08d", i),
-		Resources: []schemas.Resource{{ARN: "arn:aws:s3:::bucket-a/key", Type: "AWS::S3::Object", AccountID: "111122223333"}},
+		Resources:  []schemas.Resource{{ARN: "arn:aws:s3:::bucket-a/key", Type: "AWS::S3::Object", AccountID: "111122223333"}},
 		Object:     schemas.ObjectRef{Bucket: "org-trail", Key: "AWSLogs/o-abc/111122223333/CloudTrail/eu-west-1/2026/07/14/x.json.gz", Index: uint32(i)},
 		IngestTime: baseTime.Add(6 * time.Minute),
 		Raw:        []byte(`{"eventVersion":"1.09","eventID":"` + id + `","eventName":"GetObject","requestParameters":{"bucketName":"bucket-a"}}`),
