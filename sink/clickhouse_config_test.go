@@ -7,11 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-
-	"github.com/trailwatch/trailwatch/internal/config"
 )
 
 func TestClickHouseConfigValidate(t *testing.T) {
@@ -54,33 +51,6 @@ func TestClickHouseConfigValidate(t *testing.T) {
 				t.Fatalf("error %v, want one starting %q", err, tc.wantErr)
 			}
 		})
-	}
-}
-
-// TestClickHouseConfigEnv checks the variables the local stack and compose
-// set, through the same loader the config file uses.
-func TestClickHouseConfigEnv(t *testing.T) {
-	var f struct {
-		ClickHouse ClickHouseConfig `yaml:"clickhouse"`
-	}
-	f.ClickHouse = DefaultClickHouseConfig()
-	environ := []string{
-		"TRAILWATCH_CLICKHOUSE_ADDR=ch-1:9000, ch-2:9000",
-		"TRAILWATCH_CLICKHOUSE_DATABASE=audit",
-		"TRAILWATCH_CLICKHOUSE_PASSWORD=s3cret",
-		"TRAILWATCH_CLICKHOUSE_DIAL_TIMEOUT=3s",
-		"TRAILWATCH_CLICKHOUSE_TLS=true",
-	}
-	if err := config.ApplyEnv(&f, environ); err != nil {
-		t.Fatal(err)
-	}
-	c := f.ClickHouse
-	if strings.Join(c.Addr, ",") != "ch-1:9000,ch-2:9000" || c.Database != "audit" || c.Password != "s3cret" ||
-		c.DialTimeout != 3*time.Second || !c.TLS {
-		t.Errorf("config from the environment: %+v", c)
-	}
-	if err := config.Decode([]byte("clickhouse:\n  password: nope\n"), &f); err == nil {
-		t.Error("a password in the config file was accepted; it must come from the environment or password_file")
 	}
 }
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# What `make lint` runs: go vet, staticcheck (pinned) and a check that
-# go.mod and go.sum are tidy. deploy/local/test.sh runs it with --no-tidy,
-# so that `make test` checks the code but leaves module tidiness to lint.
+# What `make lint` runs: gofmt, go vet, staticcheck (pinned) and a check
+# that go.mod and go.sum are tidy (make test runs the same checks).
 #
 #   bash deploy/local/lint.sh [--no-tidy]
 #
@@ -39,7 +38,18 @@ step() {
 	fi
 }
 
+# gofmt lists files whose formatting differs; any output is a failure.
+gofmt_clean() {
+	local out
+	out="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.state/*'))"
+	if [[ -n "${out}" ]]; then
+		printf 'not gofmt-formatted:\n%s\n' "${out}" >&2
+		return 1
+	fi
+}
+
 read -r -a packages <<<"${TRAILWATCH_PACKAGES:-./...}"
+step gofmt gofmt_clean
 step vet go vet "${packages[@]}"
 step staticcheck go run "${staticcheck}" "${packages[@]}"
 if ((tidy)); then

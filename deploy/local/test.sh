@@ -41,7 +41,7 @@ bash deploy/local/stack.sh up
 source "${state}/env"
 
 lint_status=0
-bash deploy/local/lint.sh --no-tidy || lint_status=$?
+bash deploy/local/lint.sh || lint_status=$?
 
 read -r -a packages <<<"${TRAILWATCH_PACKAGES:-./...}"
 echo "==> go test -race ${packages[*]}" >&2

@@ -93,3 +93,27 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestClickHouseEnv checks the ClickHouse variables the local stack and
+// compose set, and that the password never comes from the file.
+func TestClickHouseEnv(t *testing.T) {
+	f := Default()
+	environ := []string{
+		"TRAILWATCH_CLICKHOUSE_ADDR=ch-1:9000, ch-2:9000",
+		"TRAILWATCH_CLICKHOUSE_DATABASE=audit",
+		"TRAILWATCH_CLICKHOUSE_PASSWORD=s3cret",
+		"TRAILWATCH_CLICKHOUSE_DIAL_TIMEOUT=3s",
+		"TRAILWATCH_CLICKHOUSE_TLS=true",
+	}
+	if err := Load("", &f, environ); err != nil {
+		t.Fatal(err)
+	}
+	c := f.ClickHouse
+	if strings.Join(c.Addr, ",") != "ch-1:9000,ch-2:9000" || c.Database != "audit" || c.Password != "s3cret" ||
+		c.DialTimeout != 3*time.Second || !c.TLS {
+		t.Errorf("config from the environment: %+v", c)
+	}
+	if err := Decode([]byte("clickhouse:\n  password: nope\n"), &f); err == nil {
+		t.Error("a password in the config file was accepted; it must come from the environment or password_file")
+	}
+}
