@@ -1,0 +1,302 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/gzip"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/schemas"
+)
+
+// BenchObject is one object of a benchmark run: its key and gzip body.
+type BenchObject struct {
+	Key    string
+	Body   []byte
+	Events int
+}
+
+// BenchResult is what one BenchIngest run measured.
+type BenchResult struct {
+	Objects int
+	Events  int64
+	Bytes   int64 // compressed
+	// Wall is the ingest run's elapsed time; CPU is the process's CPU time
+	// (user+system) over it. EventsPerCPUSecond is events/CPU: the
+	// per-core rate.
+	Wall, CPU          time.Duration
+	EventsPerSecond    float64
+	EventsPerCPUSecond float64
+	// Floor* are the same numbers for the floor: fetching, decompressing
+	// and fully parsing the same objects as JSON, with the same
+	// concurrency, and nothing else.
+	FloorWall, FloorCPU     time.Duration
+	FloorEventsPerCPUSecond float64
+	// Ratio is EventsPerCPUSecond / FloorEventsPerCPUSecond.
+	Ratio float64
+	// StdFloor* are the floor with the standard library's encoding/json
+	// as the parser (each delivery object unmarshalled into its records),
+	// the usual way Go code reads CloudTrail; StdRatio is against it.
+	StdFloorCPU                time.Duration
+	StdFloorEventsPerCPUSecond float64
+	StdRatio                   float64
+}
+
+// BenchConfig is one BenchIngest run.
+type BenchConfig struct {
+	Ingest Config
+	Kafka  kafka.Config
+	S3     interface {
+		ObjectGetter
+		PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+		CreateBucket(ctx context.Context, in *s3.CreateBucketInput, opts ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+	}
+	Bucket  string
+	Objects []BenchObject
+	Logger  *slog.Logger
+}
+
+// BenchIngest uploads cfg.Objects to cfg.Bucket, measures the floor over
+// them, then announces them on fresh topics and runs an ingest worker in
+// this process until every object is committed. It measures CPU time of
+// the whole process, so run nothing else in it.
+func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
+	var res BenchResult
+	if _, err := cfg.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket)}); err != nil && !isBucketExists(err) {
+		return res, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, o := range cfg.Objects {
+		res.Bytes += int64(len(o.Body))
+		res.Events += int64(o.Events)
+		g.Go(func() error {
+			_, err := cfg.S3.PutObject(gctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String(o.Key), Body: bytes.NewReader(o.Body)})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return res, fmt.Errorf("upload: %w", err)
+	}
+	res.Objects = len(cfg.Objects)
+
+	// The floor: the same objects, fetched with the same concurrency,
+	// decompressed and parsed, nothing produced.
+	cpu0, t0 := cpuTime(), time.Now()
+	if err := benchFloor(ctx, cfg, false); err != nil {
+		return res, err
+	}
+	res.FloorWall, res.FloorCPU = time.Since(t0), cpuTime()-cpu0
+	res.FloorEventsPerCPUSecond = float64(res.Events) / res.FloorCPU.Seconds()
+	cpu0 = cpuTime()
+	if err := benchFloor(ctx, cfg, true); err != nil {
+		return res, err
+	}
+	res.StdFloorCPU = cpuTime() - cpu0
+	res.StdFloorEventsPerCPUSecond = float64(res.Events) / res.StdFloorCPU.Seconds()
+
+	// Fresh topics, so the run reads only its own objects.
+	tcfg := kafka.DefaultTopicsConfig()
+	tcfg.Prefix = fmt.Sprintf("bench-%d.", time.Now().UnixNano())
+	tcfg.Partitions = 6
+	admin, err := kafka.NewClient(cfg.Kafka, "bench", nil, nil)
+	if err != nil {
+		return res, err
+	}
+	defer admin.Close()
+	if _, err := kafka.EnsureTopics(ctx, kadm.NewClient(admin), tcfg, cfg.Logger); err != nil {
+		return res, err
+	}
+	names := tcfg.Names()
+	for _, o := range cfg.Objects {
+		v, _ := json.Marshal(schemas.Object{V: schemas.ObjectVersion, Bucket: cfg.Bucket, Key: o.Key, Size: int64(len(o.Body))})
+		admin.Produce(ctx, &kgo.Record{Topic: names.Name(schemas.TopicObjects), Key: []byte(o.Key), Value: v}, nil)
+	}
+	if err := admin.Flush(ctx); err != nil {
+		return res, fmt.Errorf("announce: %w", err)
+	}
+
+	icfg := cfg.Ingest
+	icfg.Group = tcfg.Prefix + "ingest"
+	icfg.TransactionalID = tcfg.Prefix + "ingest"
+	w, err := New(icfg, cfg.Kafka, names, cfg.S3, cfg.Logger, nil)
+	if err != nil {
+		return res, err
+	}
+	done, err := kafka.NewClient(cfg.Kafka, "bench-done", nil, nil,
+		kgo.ConsumeTopics(names.Name(schemas.TopicIngested)), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return res, err
+	}
+	defer done.Close()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	cpu0, t0 = cpuTime(), time.Now()
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(runCtx) }()
+	var finished atomic.Int64
+	for finished.Load() < int64(res.Objects) {
+		f := done.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		select {
+		case err := <-werr:
+			return res, fmt.Errorf("ingest stopped early: %w", err)
+		default:
+		}
+		f.EachRecord(func(*kgo.Record) { finished.Add(1) })
+	}
+	res.Wall, res.CPU = time.Since(t0), cpuTime()-cpu0
+	stop()
+	if err := <-werr; err != nil {
+		return res, err
+	}
+	res.EventsPerSecond = float64(res.Events) / res.Wall.Seconds()
+	res.EventsPerCPUSecond = float64(res.Events) / res.CPU.Seconds()
+	res.Ratio = res.EventsPerCPUSecond / res.FloorEventsPerCPUSecond
+	res.StdRatio = res.EventsPerCPUSecond / res.StdFloorEventsPerCPUSecond
+	return res, nil
+}
+
+// benchFloor fetches, decompresses and fully parses every object, with the
+// project's validating parser or, with std, encoding/json.
+func benchFloor(ctx context.Context, cfg BenchConfig, std bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Ingest.Concurrency)
+	for _, o := range cfg.Objects {
+		g.Go(func() error {
+			out, err := cfg.S3.GetObject(gctx, &s3.GetObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String(o.Key)})
+			if err != nil {
+				return fmt.Errorf("floor get %s: %w", o.Key, err)
+			}
+			defer out.Body.Close()
+			zr, err := gzip.NewReader(out.Body)
+			if err != nil {
+				return fmt.Errorf("floor gunzip %s: %w", o.Key, err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				return fmt.Errorf("floor gunzip %s: %w", o.Key, err)
+			}
+			if std {
+				var d struct{ Records []json.RawMessage }
+				if err := json.Unmarshal(b, &d); err != nil {
+					return fmt.Errorf("floor parse %s: %w", o.Key, err)
+				}
+				return nil
+			}
+			p := jsonParser{maxDepth: cfg.Ingest.Limits.MaxDepth}
+			p.reset(b)
+			p.skip()
+			if p.err != nil {
+				return fmt.Errorf("floor parse %s: %w", o.Key, p.err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func isBucketExists(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") || strings.Contains(err.Error(), "BucketAlreadyExists"))
+}
+
+// cpuTime returns this process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// LargeBenchObjects builds n delivery objects of perObject records each
+// from the records of small objects (real CloudTrail, say), giving every
+// copy a new eventID, so the benchmark has large objects of real content.
+func LargeBenchObjects(small []BenchObject, n, perObject int) ([]BenchObject, error) {
+	var records [][]byte
+	c := &rawCopier{}
+	dec := NewCloudTrailDecoder(DefaultLimits())
+	for _, o := range small {
+		zr, err := gzip.NewReader(bytes.NewReader(o.Body))
+		if err != nil {
+			return nil, err
+		}
+		c.records = c.records[:0]
+		if err := dec.Decode(zr, ObjectInfo{}, c); err != nil {
+			return nil, err
+		}
+		records = append(records, c.records...)
+	}
+	if len(records) == 0 {
+		return nil, errors.New("no records to build large objects from")
+	}
+	out := make([]BenchObject, n)
+	k := 0
+	for i := range out {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+		_, _ = zw.Write([]byte(`{"Records":[`))
+		for j := range perObject {
+			if j > 0 {
+				_, _ = zw.Write([]byte{','})
+			}
+			r := records[k%len(records)]
+			k++
+			// Replace the eventID value with a unique one of the same shape.
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, j)
+			_, _ = zw.Write(replaceEventID(r, id))
+		}
+		_, _ = zw.Write([]byte(`]}`))
+		_ = zw.Close()
+		out[i] = BenchObject{
+			Key:    fmt.Sprintf("AWSLogs/o-benchbench1/111122223333/CloudTrail/us-east-1/2026/03/02/111122223333_CloudTrail_us-east-1_20260302T1015Z_large%011d.json.gz", i),
+			Body:   buf.Bytes(),
+			Events: perObject,
+		}
+	}
+	return out, nil
+}
+
+type rawCopier struct{ records [][]byte }
+
+func (c *rawCopier) Event(e *schemas.Event) error {
+	c.records = append(c.records, append([]byte(nil), e.Raw...))
+	return nil
+}
+func (c *rawCopier) BadRecord(int64, *DecodeError, []byte) error { return nil }
+
+func replaceEventID(rec []byte, id string) []byte {
+	const key = `"eventID":"`
+	i := bytes.Index(rec, []byte(key))
+	if i < 0 {
+		return rec
+	}
+	start := i + len(key)
+	end := bytes.IndexByte(rec[start:], '"')
+	if end < 0 {
+		return rec
+	}
+	out := make([]byte, 0, len(rec)+len(id))
+	out = append(out, rec[:start]...)
+	out = append(out, id...)
+	return append(out, rec[start+end:]...)
+}
