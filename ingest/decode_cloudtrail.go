@@ -433,11 +433,7 @@ func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeEr
 				ev.ReadOnly = schemas.TristateOf(v)
 			}
 		case "userIdentity":
-			if p.peek() == '{' {
-				d.parseIdentity(&idn)
-			} else {
-				p.skip()
-			}
+			d.parseIdentity(&idn)
 		case "resources":
 			if p.peek() == '[' {
 				d.parseResources(ev)
@@ -485,20 +481,12 @@ type identity struct {
 	mfa                                                                schemas.Tristate
 }
 
+// parseIdentity reads userIdentity. Its string values go through stable:
+// str's result may live in the parser's scratch buffer when the value had
+// escapes, and the next str would clobber it.
 func (d *CloudTrailDecoder) parseIdentity(idn *identity) {
 	p := &d.p
-	if !p.object() {
-		return
-	}
-	first := true
-	for {
-		key, ok := p.member(&first)
-		if !ok {
-			return
-		}
-		// str's result may live in the parser's scratch buffer when the
-		// value had escapes; clone those so the next str does not clobber
-		// them.
+	p.eachMember(func(key []byte) {
 		switch string(key) {
 		case "type":
 			idn.typ = stable(p)
@@ -515,80 +503,35 @@ func (d *CloudTrailDecoder) parseIdentity(idn *identity) {
 		case "invokedBy":
 			idn.invokedBy = stable(p)
 		case "sessionContext":
-			if p.peek() == '{' {
-				d.parseSessionContext(idn)
-			} else {
-				p.skip()
-			}
-		default:
-			p.skip()
-		}
-		if p.err != nil {
-			return
-		}
-	}
-}
-
-func (d *CloudTrailDecoder) parseSessionContext(idn *identity) {
-	p := &d.p
-	if !p.object() {
-		return
-	}
-	first := true
-	for {
-		key, ok := p.member(&first)
-		if !ok {
-			return
-		}
-		switch string(key) {
-		case "sessionIssuer":
-			if p.peek() != '{' {
-				p.skip()
-				break
-			}
-			p.object()
-			f := true
-			for {
-				k, ok := p.member(&f)
-				if !ok {
-					break
-				}
-				switch string(k) {
-				case "arn":
-					idn.issuerARN = stable(p)
-				case "userName":
-					idn.issuerUserName = stable(p)
+			p.eachMember(func(key []byte) {
+				switch string(key) {
+				case "sessionIssuer":
+					p.eachMember(func(key []byte) {
+						switch string(key) {
+						case "arn":
+							idn.issuerARN = stable(p)
+						case "userName":
+							idn.issuerUserName = stable(p)
+						default:
+							p.skip()
+						}
+					})
+				case "attributes":
+					p.eachMember(func(key []byte) {
+						if string(key) != "mfaAuthenticated" {
+							p.skip()
+						} else if v, set := p.boolean(); set {
+							idn.mfa = schemas.TristateOf(v)
+						}
+					})
 				default:
 					p.skip()
 				}
-			}
-		case "attributes":
-			if p.peek() != '{' {
-				p.skip()
-				break
-			}
-			p.object()
-			f := true
-			for {
-				k, ok := p.member(&f)
-				if !ok {
-					break
-				}
-				if string(k) == "mfaAuthenticated" {
-					if v, set := p.boolean(); set {
-						idn.mfa = schemas.TristateOf(v)
-					}
-				} else {
-					p.skip()
-				}
-			}
+			})
 		default:
 			p.skip()
 		}
-		if p.err != nil {
-			return
-		}
-	}
+	})
 }
 
 // stable reads a string whose bytes must survive later reads: a string
@@ -612,15 +555,9 @@ func (d *CloudTrailDecoder) parseResources(ev *schemas.Event) {
 			p.skip()
 			continue
 		}
-		p.object()
 		var r schemas.Resource
-		f := true
-		for {
-			k, ok := p.member(&f)
-			if !ok {
-				break
-			}
-			switch string(k) {
+		p.eachMember(func(key []byte) {
+			switch string(key) {
 			case "ARN", "arn":
 				r.ARN = string(p.strOrScalar())
 			case "type":
@@ -630,7 +567,7 @@ func (d *CloudTrailDecoder) parseResources(ev *schemas.Event) {
 			default:
 				p.skip()
 			}
-		}
+		})
 		ev.Resources = append(ev.Resources, r)
 	}
 }

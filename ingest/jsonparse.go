@@ -102,6 +102,26 @@ func (p *jsonParser) member(first *bool) (key []byte, ok bool) {
 	return key, p.err == nil
 }
 
+// eachMember calls fn with each member's key of the object that comes
+// next, positioned at the member's value; fn must consume the value. A
+// value that is not an object is skipped: CloudTrail nests objects whose
+// type changes between events.
+func (p *jsonParser) eachMember(fn func(key []byte)) {
+	if p.peek() != '{' {
+		p.skip()
+		return
+	}
+	p.object()
+	first := true
+	for p.err == nil {
+		key, ok := p.member(&first)
+		if !ok {
+			return
+		}
+		fn(key)
+	}
+}
+
 // array starts iterating an array.
 func (p *jsonParser) array() bool {
 	if p.peek() != '[' {
