@@ -62,6 +62,15 @@ type SQSConfig struct {
 	// MaxErrorDelay is the longest wait before ReceiveMessage is retried
 	// after a failure; the wait starts at 100ms and doubles. Default 30s.
 	MaxErrorDelay time.Duration `yaml:"max_error_delay"`
+	// DoneTimeout is how long SQSBridge waits, after publishing a
+	// message's objects, for the ingest workers to finish them. After
+	// it the message fails and is delivered again after RetryDelay (its
+	// objects are then published again). It is a safety net for an
+	// announcement that can never finish, such as one that expired from
+	// the objects topic before a worker read it; set it well above the
+	// longest backlog the workers are expected to catch up on. 0 waits
+	// as long as it takes. Default 1h.
+	DoneTimeout time.Duration `yaml:"done_timeout"`
 }
 
 // DefaultSQSConfig returns the default SQS discovery settings; QueueURL is
@@ -76,6 +85,7 @@ func DefaultSQSConfig() SQSConfig {
 		RetryDelay:        30 * time.Second,
 		DrainTimeout:      30 * time.Second,
 		MaxErrorDelay:     30 * time.Second,
+		DoneTimeout:       time.Hour,
 	}
 }
 
@@ -102,6 +112,8 @@ func (c *SQSConfig) Validate() error {
 		return fmt.Errorf("ingest.sqs.drain_timeout: must not be negative, got %s", c.DrainTimeout)
 	case c.MaxErrorDelay < 100*time.Millisecond:
 		return fmt.Errorf("ingest.sqs.max_error_delay: must be at least 100ms, got %s", c.MaxErrorDelay)
+	case c.DoneTimeout < 0:
+		return fmt.Errorf("ingest.sqs.done_timeout: must not be negative, got %s", c.DoneTimeout)
 	}
 	return nil
 }

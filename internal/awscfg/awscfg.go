@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Config is the s3 section of the configuration file.
@@ -26,6 +27,11 @@ type Config struct {
 	// Endpoint is an S3-compatible endpoint URL (http://127.0.0.1:19100
 	// for the local MinIO). Empty means AWS itself.
 	Endpoint string `yaml:"endpoint"`
+	// SQSEndpoint is an SQS endpoint URL to use instead of AWS's (a VPC
+	// endpoint, or a test server speaking the SQS JSON protocol). It is
+	// separate from Endpoint because an S3-compatible server seldom
+	// serves SQS too. Empty means AWS itself.
+	SQSEndpoint string `yaml:"sqs_endpoint"`
 	// PathStyle addresses buckets as endpoint/bucket rather than
 	// bucket.endpoint. It is always on when Endpoint is set (S3-compatible
 	// servers expect it). Default false.
@@ -38,7 +44,7 @@ type Config struct {
 	// AccessKeyID and SecretAccessKey come only from
 	// TRAILWATCH_S3_ACCESS_KEY_ID and TRAILWATCH_S3_SECRET_ACCESS_KEY; when
 	// unset the SDK's default chain (environment, profile, IRSA, instance
-	// role) is used.
+	// role) is used. They sign SQS requests too.
 	AccessKeyID     string `yaml:"-" env:"TRAILWATCH_S3_ACCESS_KEY_ID"`
 	SecretAccessKey string `yaml:"-" env:"TRAILWATCH_S3_SECRET_ACCESS_KEY"`
 }
@@ -53,10 +59,13 @@ func (c *Config) Validate() error {
 	if c.Region == "" {
 		return errors.New("s3.region: must not be empty")
 	}
-	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
+	for _, e := range []struct{ name, url string }{{"s3.endpoint", c.Endpoint}, {"s3.sqs_endpoint", c.SQSEndpoint}} {
+		if e.url == "" {
+			continue
+		}
+		u, err := url.Parse(e.url)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("s3.endpoint: %q is not an http(s) URL", c.Endpoint)
+			return fmt.Errorf("%s: %q is not an http(s) URL", e.name, e.url)
 		}
 	}
 	if c.MaxAttempts < 1 {
@@ -105,5 +114,22 @@ func (c *Config) S3(ctx context.Context) (*s3.Client, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		o.UsePathStyle = pathStyle
+	}), nil
+}
+
+// SQS returns an SQS client for c, for reading S3 event notifications from
+// a queue. It talks to SQSEndpoint when set, and otherwise to AWS in
+// Region; Endpoint (an S3-compatible server) does not apply. The SDK's
+// HTTP client sets no overall request timeout, so ReceiveMessage long
+// polls of up to 20s are not cut short.
+func (c *Config) SQS(ctx context.Context) (*sqs.Client, error) {
+	cfg, err := c.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		if c.SQSEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.SQSEndpoint)
+		}
 	}), nil
 }
