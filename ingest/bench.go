@@ -66,6 +66,8 @@ type BenchConfig struct {
 		PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 		CreateBucket(ctx context.Context, in *s3.CreateBucketInput, opts ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
 	}
+	// Getter reads the objects for the worker and the floors; nil uses S3.
+	Getter  ObjectGetter
 	Bucket  string
 	Objects []BenchObject
 	Logger  *slog.Logger
@@ -77,6 +79,9 @@ type BenchConfig struct {
 // the whole process, so run nothing else in it.
 func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	var res BenchResult
+	if cfg.Getter == nil {
+		cfg.Getter = cfg.S3
+	}
 	if _, err := cfg.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket)}); err != nil && !isBucketExists(err) {
 		return res, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
 	}
@@ -134,7 +139,7 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	icfg := cfg.Ingest
 	icfg.Group = tcfg.Prefix + "ingest"
 	icfg.TransactionalID = tcfg.Prefix + "ingest"
-	w, err := New(icfg, cfg.Kafka, names, cfg.S3, cfg.Logger, nil)
+	w, err := New(icfg, cfg.Kafka, names, cfg.Getter, cfg.Logger, nil)
 	if err != nil {
 		return res, err
 	}
@@ -183,7 +188,7 @@ func benchFloor(ctx context.Context, cfg BenchConfig, std bool) error {
 	g.SetLimit(cfg.Ingest.Concurrency)
 	for _, o := range cfg.Objects {
 		g.Go(func() error {
-			out, err := cfg.S3.GetObject(gctx, &s3.GetObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String(o.Key)})
+			out, err := cfg.Getter.GetObject(gctx, &s3.GetObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String(o.Key)})
 			if err != nil {
 				return fmt.Errorf("floor get %s: %w", o.Key, err)
 			}

@@ -49,6 +49,10 @@ func runBench(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	getter, err := objectGetter(ctx, &cfg)
+	if err != nil {
+		return err
+	}
 	small, source, err := benchSmallObjects(ctx, *dataset)
 	if err != nil {
 		return err
@@ -82,7 +86,7 @@ func runBench(ctx context.Context, inv *invocation) error {
 		}
 		bucket := fmt.Sprintf("trailwatch-bench-%s-%d", run.name, time.Now().Unix())
 		res, err := ingest.BenchIngest(ctx, ingest.BenchConfig{
-			Ingest: cfg.Ingest, Kafka: cfg.Kafka, S3: s3c, Bucket: bucket, Objects: run.objects, Logger: logger,
+			Ingest: cfg.Ingest, Kafka: cfg.Kafka, S3: s3c, Getter: getter, Bucket: bucket, Objects: run.objects, Logger: logger,
 		})
 		if err != nil {
 			return fmt.Errorf("bench %s objects: %w", run.name, err)
