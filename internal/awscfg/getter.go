@@ -215,4 +215,3 @@ func responseError(resp *http.Response) *smithy.GenericAPIError {
 	}
 	return &smithy.GenericAPIError{Code: body.Code, Message: body.Message, Fault: fault}
 }
-
