@@ -280,6 +280,9 @@ func (b *SQSBridge) Run(ctx context.Context) error {
 	close(b.ready)
 	b.logger.Info("sqs bridge watching ingested markers", "topic", ingested, "partitions", len(start))
 	b.watchLoop(ctx)
+	// Before the clients close: a message failing on a closed client
+	// then counts as abandoned by the stop, not as a publish failure.
+	b.failAll(errBridgeStopped, bridgeAbandoned)
 	return nil
 }
 
@@ -444,16 +447,26 @@ func (b *SQSBridge) finishLocked(m *bridgeMsg, err error, result string) {
 	<-b.slots
 }
 
-// await waits until Run is ready.
+// await waits until Run is ready, and fails once it has stopped.
 func (b *SQSBridge) await(ctx context.Context) error {
 	select {
 	case <-b.ready:
-		return nil
 	case <-b.stopped:
 		return errBridgeStopped
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if b.isClosed() {
+		return errBridgeStopped
+	}
+	return nil
+}
+
+// isClosed reports whether Run has stopped taking messages.
+func (b *SQSBridge) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
 }
 
 // HandleObjects publishes objs, the objects of queue message msgID, to
@@ -485,7 +498,11 @@ func (b *SQSBridge) HandleObjects(ctx context.Context, msgID string, objs []sche
 	}
 	after, err := b.listBeforePublish(ctx)
 	if err != nil {
-		b.reject(m, err, bridgeFailed)
+		if b.isClosed() { // Run stopped meanwhile and closed its clients
+			b.reject(m, errBridgeStopped, bridgeAbandoned)
+		} else {
+			b.reject(m, err, bridgeFailed)
+		}
 		return done
 	}
 	m.after = after
