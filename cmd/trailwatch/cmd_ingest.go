@@ -65,11 +65,11 @@ func runIngest(ctx context.Context, inv *invocation) error {
 
 	var w *ingest.Worker
 	if *runWorker {
-		s3c, err := cfg.S3.S3(ctx)
+		getter, err := objectGetter(ctx, &cfg)
 		if err != nil {
 			return err
 		}
-		if w, err = ingest.New(cfg.Ingest, cfg.Kafka, topics, s3c, logger, reg); err != nil {
+		if w, err = ingest.New(cfg.Ingest, cfg.Kafka, topics, getter, logger, reg); err != nil {
 			return err
 		}
 	}
