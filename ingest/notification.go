@@ -40,7 +40,8 @@ const maxNotificationBytes = 4 << 20
 // when the key carries no time, Time is the event's time. An object whose
 // key follows no known layout is returned with Kind schemas.ObjectUnknown,
 // so that the worker dead-letters it visibly rather than it vanishing here.
-// Via is left empty for the caller to set.
+// Via is left empty for the caller to set, except on trailwatch's own
+// Object records, which keep the discovery path they were produced with.
 //
 // Input that is none of the above, or a created event missing its bucket,
 // key or size, fails the whole notification with an error wrapping a
@@ -252,8 +253,8 @@ func newObject(bucket, key string, size *int64, etag, versionID, eventTime strin
 }
 
 // parseObjectRecord parses trailwatch's own Object JSON. Fields the
-// producer left empty are filled from the key; Via is cleared for the
-// caller to set.
+// producer left empty are filled from the key; Via, the discovery path the
+// producer recorded (sqs, backfill), is kept.
 func parseObjectRecord(body []byte) ([]schemas.Object, error) {
 	var obj schemas.Object
 	if err := decodeAnnouncement(body, &obj, "object record"); err != nil {
@@ -284,7 +285,6 @@ func parseObjectRecord(body []byte) ([]schemas.Object, error) {
 	} else if !isObjectKind(obj.Kind) {
 		return nil, decodeErr(ReasonBadAnnouncement, "object record %q: unknown kind %q", obj.Key, obj.Kind)
 	}
-	obj.Via = ""
 	return []schemas.Object{obj}, nil
 }
 
