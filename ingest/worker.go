@@ -39,6 +39,25 @@ type Worker struct {
 	// decoders holds per-goroutine decoding state (stream windows,
 	// decompressors, string tables), reused across objects.
 	decoders sync.Pool
+
+	// sess is the running session, for Ready; nil before Run and after.
+	sess atomic.Pointer[kgo.GroupTransactSession]
+}
+
+// errNotRunning is what Ready reports before Run has a session.
+var errNotRunning = errors.New("ingest worker is not running")
+
+// Ready reports whether the worker is running and its broker answers: the
+// admin server's /readyz check. It is safe to call from any goroutine.
+func (w *Worker) Ready(ctx context.Context) error {
+	sess := w.sess.Load()
+	if sess == nil {
+		return errNotRunning
+	}
+	if err := sess.Client().Ping(ctx); err != nil {
+		return fmt.Errorf("ping kafka: %w", err)
+	}
+	return nil
 }
 
 // New returns a worker. s3 reads the objects; reg may be nil.
@@ -86,6 +105,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
+	w.sess.Store(sess)
+	defer w.sess.Store(nil)
 	// Initialise the transactional producer now, not at the first batch:
 	// doing so fences a dead predecessor with the same transactional id and
 	// aborts its open transaction. Until then its pending offset commit

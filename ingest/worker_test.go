@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -285,8 +286,25 @@ func TestWorkerEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Ready(context.Background()); err == nil {
+		t.Error("Ready before Run = nil, want not running")
+	}
 	announce(t, kcfg, topics, announcements...)
+	readyDuringRun := make(chan error, 1)
+	go func() {
+		for deadline := time.Now().Add(30 * time.Second); w.sess.Load() == nil; {
+			if time.Now().After(deadline) {
+				readyDuringRun <- errors.New("the worker never started its session")
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		readyDuringRun <- w.Ready(context.Background())
+	}()
 	runUntil(t, w, kcfg, topics, len(objects))
+	if err := <-readyDuringRun; err != nil {
+		t.Errorf("Ready while running: %v", err)
+	}
 
 	// Every object is accounted for, with its result.
 	done := map[string]schemas.Ingested{}

@@ -74,6 +74,9 @@ func runIngest(ctx context.Context, inv *invocation) error {
 		}
 	}
 	srv := admin.New(cfg.Admin, logger, reg)
+	if w != nil {
+		srv.AddCheck("ingest", w.Ready)
+	}
 	if !discover {
 		return lifecycle.Run(ctx, logger, srv, w.Run)
 	}
