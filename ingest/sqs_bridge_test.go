@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"strings"
 	"sync"
 	"testing"
@@ -569,34 +570,15 @@ func TestSQSBridgeDeadLetters(t *testing.T) {
 // TestSQSIngestConfigValidate checks that the sqs section is validated
 // only when a queue is set.
 func TestSQSIngestConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr string
-	}{
-		{"default: no queue", func(*Config) {}, ""},
-		{"bad sqs settings without a queue", func(c *Config) { c.SQS.WaitTime = time.Hour }, ""},
-		{"queue", func(c *Config) { c.SQS.QueueURL = "https://sqs.eu-west-1.amazonaws.com/111122223333/objects" }, ""},
-		{"queue with a bad wait time", func(c *Config) {
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default: no queue", Mutate: func(*Config) {}, WantErr: ""},
+		{Name: "bad sqs settings without a queue", Mutate: func(c *Config) { c.SQS.WaitTime = time.Hour }, WantErr: ""},
+		{Name: "queue", Mutate: func(c *Config) { c.SQS.QueueURL = "https://sqs.eu-west-1.amazonaws.com/111122223333/objects" }, WantErr: ""},
+		{Name: "queue with a bad wait time", Mutate: func(c *Config) {
 			c.SQS.QueueURL, c.SQS.WaitTime = "https://sqs.eu-west-1.amazonaws.com/111122223333/objects", time.Hour
-		}, "ingest.sqs.wait_time"},
-		{"queue with a negative done timeout", func(c *Config) {
+		}, WantErr: "ingest.sqs.wait_time"},
+		{Name: "queue with a negative done timeout", Mutate: func(c *Config) {
 			c.SQS.QueueURL, c.SQS.DoneTimeout = "https://sqs.eu-west-1.amazonaws.com/111122223333/objects", -time.Second
-		}, "ingest.sqs.done_timeout"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mutate(&c)
-			err := c.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+		}, WantErr: "ingest.sqs.done_timeout"},
+	})
 }

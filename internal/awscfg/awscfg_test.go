@@ -1,7 +1,7 @@
 package awscfg
 
 import (
-	"strings"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,32 +11,13 @@ import (
 )
 
 func TestSQSConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr string
-	}{
-		{"default", func(*Config) {}, ""},
-		{"sqs endpoint", func(c *Config) { c.SQSEndpoint = "https://sqs.eu-west-1.example.internal" }, ""},
-		{"sqs endpoint not a url", func(c *Config) { c.SQSEndpoint = "sqs.local:4566" }, "s3.sqs_endpoint"},
-		{"sqs endpoint without host", func(c *Config) { c.SQSEndpoint = "http://" }, "s3.sqs_endpoint"},
-		{"s3 endpoint still checked", func(c *Config) { c.Endpoint = "ftp://minio" }, "s3.endpoint"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mutate(&c)
-			err := c.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default", Mutate: func(*Config) {}, WantErr: ""},
+		{Name: "sqs endpoint", Mutate: func(c *Config) { c.SQSEndpoint = "https://sqs.eu-west-1.example.internal" }, WantErr: ""},
+		{Name: "sqs endpoint not a url", Mutate: func(c *Config) { c.SQSEndpoint = "sqs.local:4566" }, WantErr: "s3.sqs_endpoint"},
+		{Name: "sqs endpoint without host", Mutate: func(c *Config) { c.SQSEndpoint = "http://" }, WantErr: "s3.sqs_endpoint"},
+		{Name: "s3 endpoint still checked", Mutate: func(c *Config) { c.Endpoint = "ftp://minio" }, WantErr: "s3.endpoint"},
+	})
 }
 
 // TestSQSClient builds the SQS client from configuration and round-trips

@@ -3,10 +3,10 @@ package devbroker
 import (
 	"context"
 	"fmt"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,35 +19,16 @@ import (
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr string
-	}{
-		{"default", func(*Config) {}, ""},
-		{"free port", func(c *Config) { c.Addr = "127.0.0.1:0" }, ""},
-		{"no port", func(c *Config) { c.Addr = "127.0.0.1" }, "devbroker.addr"},
-		{"no host", func(c *Config) { c.Addr = ":19092" }, "devbroker.addr"},
-		{"bad port", func(c *Config) { c.Addr = "127.0.0.1:http" }, "devbroker.addr"},
-		{"zero heartbeat", func(c *Config) { c.ConsumerHeartbeatInterval = 0 }, "devbroker.consumer_heartbeat_interval"},
-		{"zero partitions", func(c *Config) { c.Topics.Partitions = 0 }, "devbroker.topics.partitions"},
-		{"zero partitions without topics", func(c *Config) { c.Topics.Partitions, c.CreateTopics = 0, false }, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mutate(&c)
-			err := c.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default", Mutate: func(*Config) {}, WantErr: ""},
+		{Name: "free port", Mutate: func(c *Config) { c.Addr = "127.0.0.1:0" }, WantErr: ""},
+		{Name: "no port", Mutate: func(c *Config) { c.Addr = "127.0.0.1" }, WantErr: "devbroker.addr"},
+		{Name: "no host", Mutate: func(c *Config) { c.Addr = ":19092" }, WantErr: "devbroker.addr"},
+		{Name: "bad port", Mutate: func(c *Config) { c.Addr = "127.0.0.1:http" }, WantErr: "devbroker.addr"},
+		{Name: "zero heartbeat", Mutate: func(c *Config) { c.ConsumerHeartbeatInterval = 0 }, WantErr: "devbroker.consumer_heartbeat_interval"},
+		{Name: "zero partitions", Mutate: func(c *Config) { c.Topics.Partitions = 0 }, WantErr: "devbroker.topics.partitions"},
+		{Name: "zero partitions without topics", Mutate: func(c *Config) { c.Topics.Partitions, c.CreateTopics = 0, false }, WantErr: ""},
+	})
 }
 
 // TestRestartKeepsData starts a broker on a data directory, produces,

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"bytes"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -9,38 +10,18 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr string
-	}{
-		{"default", func(*Config) {}, ""},
-		{"no cache dir", func(c *Config) { c.CacheDir = "" }, "devstack.cache_dir"},
-		{"no minio version", func(c *Config) { c.MinIO.Version = "" }, "devstack.minio.version"},
-		{"bad broker addr", func(c *Config) { c.Broker.Addr = "19092" }, "devstack.broker.addr"},
-		{"bad console addr", func(c *Config) { c.MinIO.ConsoleAddr = "localhost" }, "devstack.minio.console_addr"},
-		{"port out of range", func(c *Config) { c.ClickHouse.TCPPort = 70000 }, "devstack.clickhouse.tcp_port"},
-		{"zero start timeout", func(c *Config) { c.StartTimeout = 0 }, "devstack.start_timeout"},
-		{"zero install timeout", func(c *Config) { c.InstallTimeout = 0 }, "devstack.install_timeout"},
-		{"zero partitions", func(c *Config) { c.Broker.Partitions = 0 }, "devstack.broker.partitions"},
-		{"no buckets", func(c *Config) { c.MinIO.Buckets = nil }, "devstack.minio.buckets"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			c.CacheDir = t.TempDir() // independent of the machine's HOME
-			tc.mutate(&c)
-			err := c.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default", Mutate: func(*Config) {}, WantErr: ""},
+		{Name: "no cache dir", Mutate: func(c *Config) { c.CacheDir = "" }, WantErr: "devstack.cache_dir"},
+		{Name: "no minio version", Mutate: func(c *Config) { c.MinIO.Version = "" }, WantErr: "devstack.minio.version"},
+		{Name: "bad broker addr", Mutate: func(c *Config) { c.Broker.Addr = "19092" }, WantErr: "devstack.broker.addr"},
+		{Name: "bad console addr", Mutate: func(c *Config) { c.MinIO.ConsoleAddr = "localhost" }, WantErr: "devstack.minio.console_addr"},
+		{Name: "port out of range", Mutate: func(c *Config) { c.ClickHouse.TCPPort = 70000 }, WantErr: "devstack.clickhouse.tcp_port"},
+		{Name: "zero start timeout", Mutate: func(c *Config) { c.StartTimeout = 0 }, WantErr: "devstack.start_timeout"},
+		{Name: "zero install timeout", Mutate: func(c *Config) { c.InstallTimeout = 0 }, WantErr: "devstack.install_timeout"},
+		{Name: "zero partitions", Mutate: func(c *Config) { c.Broker.Partitions = 0 }, WantErr: "devstack.broker.partitions"},
+		{Name: "no buckets", Mutate: func(c *Config) { c.MinIO.Buckets = nil }, WantErr: "devstack.minio.buckets"},
+	})
 }
 
 // TestContract pins what other parts of the project rely on: ports, topic,

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"io"
 	"log/slog"
 	"strings"
@@ -18,41 +19,22 @@ import (
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr string
-	}{
-		{"default", func(*Config) {}, ""},
-		{"no brokers", func(c *Config) { c.Brokers = nil }, "kafka.brokers"},
-		{"empty broker", func(c *Config) { c.Brokers = []string{""} }, "kafka.brokers[0]"},
-		{"zero dial timeout", func(c *Config) { c.DialTimeout = 0 }, "kafka.dial_timeout"},
-		{"cert without key", func(c *Config) { c.TLS.CertFile = "x.pem" }, "kafka.tls"},
-		{"missing ca file", func(c *Config) { c.TLS.CAFile = "/nonexistent/ca.pem" }, "kafka.tls.ca_file"},
-		{"bad mechanism", func(c *Config) { c.SASL.Mechanism = "GSSAPI" }, "kafka.sasl.mechanism"},
-		{"scram without user", func(c *Config) { c.SASL.Mechanism = "SCRAM-SHA-256" }, "kafka.sasl.username"},
-		{"scram without password", func(c *Config) {
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default", Mutate: func(*Config) {}, WantErr: ""},
+		{Name: "no brokers", Mutate: func(c *Config) { c.Brokers = nil }, WantErr: "kafka.brokers"},
+		{Name: "empty broker", Mutate: func(c *Config) { c.Brokers = []string{""} }, WantErr: "kafka.brokers[0]"},
+		{Name: "zero dial timeout", Mutate: func(c *Config) { c.DialTimeout = 0 }, WantErr: "kafka.dial_timeout"},
+		{Name: "cert without key", Mutate: func(c *Config) { c.TLS.CertFile = "x.pem" }, WantErr: "kafka.tls"},
+		{Name: "missing ca file", Mutate: func(c *Config) { c.TLS.CAFile = "/nonexistent/ca.pem" }, WantErr: "kafka.tls.ca_file"},
+		{Name: "bad mechanism", Mutate: func(c *Config) { c.SASL.Mechanism = "GSSAPI" }, WantErr: "kafka.sasl.mechanism"},
+		{Name: "scram without user", Mutate: func(c *Config) { c.SASL.Mechanism = "SCRAM-SHA-256" }, WantErr: "kafka.sasl.username"},
+		{Name: "scram without password", Mutate: func(c *Config) {
 			c.SASL.Mechanism, c.SASL.Username = "SCRAM-SHA-256", "u"
-		}, "kafka.sasl.password_file"},
-		{"scram with env password", func(c *Config) {
+		}, WantErr: "kafka.sasl.password_file"},
+		{Name: "scram with env password", Mutate: func(c *Config) {
 			c.SASL.Mechanism, c.SASL.Username, c.SASL.Password = "SCRAM-SHA-512", "u", "p"
-		}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.mutate(&c)
-			err := c.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+		}, WantErr: ""},
+	})
 }
 
 // TestSCRAM logs in to a real Kafka-protocol broker that requires
@@ -185,23 +167,10 @@ func TestEnsureTopics(t *testing.T) {
 }
 
 func TestTopicsConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		mutate  func(*TopicsConfig)
-		wantErr string
-	}{
-		{"default", func(*TopicsConfig) {}, ""},
-		{"zero partitions", func(c *TopicsConfig) { c.Partitions = 0 }, "topics.partitions"},
-		{"zero replication", func(c *TopicsConfig) { c.ReplicationFactor = 0 }, "topics.replication_factor"},
-		{"unknown override", func(c *TopicsConfig) { c.Overrides = map[string]TopicSpec{"evnets": {}} }, "topics.overrides.evnets"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultTopicsConfig()
-			tc.mutate(&c)
-			err := c.Validate()
-			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("Validate = %v, want error naming %q", err, tc.wantErr)
-			}
-		})
-	}
+	configtest.Validate(t, DefaultTopicsConfig, (*TopicsConfig).Validate, []configtest.Case[TopicsConfig]{
+		{Name: "default", Mutate: func(*TopicsConfig) {}, WantErr: ""},
+		{Name: "zero partitions", Mutate: func(c *TopicsConfig) { c.Partitions = 0 }, WantErr: "topics.partitions"},
+		{Name: "zero replication", Mutate: func(c *TopicsConfig) { c.ReplicationFactor = 0 }, WantErr: "topics.replication_factor"},
+		{Name: "unknown override", Mutate: func(c *TopicsConfig) { c.Overrides = map[string]TopicSpec{"evnets": {}} }, WantErr: "topics.overrides.evnets"},
+	})
 }
