@@ -36,7 +36,10 @@ type DecodeError struct {
 	Err error
 }
 
+// Error returns the reason and the underlying error's text.
 func (e *DecodeError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // decodeErr returns a DecodeError for reason with a formatted message.

@@ -65,9 +65,11 @@ type S3Error struct {
 	Err    error
 }
 
+// Error names the operation and the object.
 func (e *S3Error) Error() string {
 	return fmt.Sprintf("%s s3://%s/%s: %v", e.Op, e.Bucket, e.Key, e.Err)
 }
+// Unwrap returns the SDK's or the transport's error.
 func (e *S3Error) Unwrap() error { return e.Err }
 
 // Permanent reports whether retrying cannot help.
