@@ -69,6 +69,7 @@ type S3Error struct {
 func (e *S3Error) Error() string {
 	return fmt.Sprintf("%s s3://%s/%s: %v", e.Op, e.Bucket, e.Key, e.Err)
 }
+
 // Unwrap returns the SDK's or the transport's error.
 func (e *S3Error) Unwrap() error { return e.Err }
 
