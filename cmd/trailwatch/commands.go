@@ -29,6 +29,7 @@ var commands = []command{
 	{"parse", "decode local log files and print normalised events as NDJSON", runParse},
 	{"migrate", "apply the ClickHouse schema migrations", runMigrate},
 	{"topics", "create every Kafka topic with its partitions, retention and compaction", runTopics},
+	{"tail", "print a topic's records as NDJSON (events decoded, dead letters, heartbeats, ...)", runTail},
 	{"bench", "measure stage throughput against the same run's floor", runBench},
 	{"devbroker", "run a local Kafka-protocol broker with a data directory (development)", runDevbroker},
 	{"devclickhouse", "run the local ClickHouse engine on native and HTTP ports (development)", runDevclickhouse},

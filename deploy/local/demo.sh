@@ -98,6 +98,9 @@ done
 say "what ingest did, by object kind and result"
 curl -fsS "http://127.0.0.1:${admin_port}/metrics" | grep -E '^trailwatch_ingest_(objects|dead_letters)_total' | sed 's/^/  /'
 
+say "a few events as they sit on the events topic (bin/trailwatch tail events)"
+"${tw}" tail -n 3 events | head -4 | cut -c1-400
+
 say "ClickHouse tables (the sink stage, which fills them, comes with a later version)"
 curl -fsS "http://${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}/" --data-binary "SELECT name, engine FROM system.tables WHERE database = 'trailwatch' ORDER BY name FORMAT PrettyCompactMonoBlock"
 
@@ -113,6 +116,7 @@ Where things are:
 Query ClickHouse (HTTP on ${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}, native on ${TRAILWATCH_CLICKHOUSE_ADDR}):
   curl http://${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}/ --data-binary "SELECT event_name, count() FROM trailwatch.events GROUP BY event_name ORDER BY 2 DESC LIMIT 10"
 
+Read any topic as NDJSON:        bin/trailwatch tail [-n N] [--follow] events|dlq|sources|...
 Decode local log files offline:  bin/trailwatch parse <file.json.gz>
 Stop the stack:                  make down
 MSG
