@@ -99,7 +99,8 @@ say "what ingest did, by object kind and result"
 curl -fsS "http://127.0.0.1:${admin_port}/metrics" | grep -E '^trailwatch_ingest_(objects|dead_letters)_total' | sed 's/^/  /'
 
 say "a few events as they sit on the events topic (bin/trailwatch tail events)"
-"${tw}" tail -n 3 events | head -4 | cut -c1-400
+# head stops reading early; the writer's SIGPIPE is expected here.
+("${tw}" tail -n 3 events | head -4 | cut -c1-400) || true
 
 say "ClickHouse tables (the sink stage, which fills them, comes with a later version)"
 curl -fsS "http://${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}/" --data-binary "SELECT name, engine FROM system.tables WHERE database = 'trailwatch' ORDER BY name FORMAT PrettyCompactMonoBlock"
