@@ -41,7 +41,7 @@ step() {
 # gofmt lists files whose formatting differs; any output is a failure.
 gofmt_clean() {
 	local out
-	out="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.state/*'))"
+	out="$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.state/*'))"
 	if [[ -n "${out}" ]]; then
 		printf 'not gofmt-formatted:\n%s\n' "${out}" >&2
 		return 1
