@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,42 +17,25 @@ func TestClickHouseConfigValidate(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name    string
-		edit    func(c *ClickHouseConfig)
-		wantErr string // empty: valid
-	}{
-		{name: "default", edit: func(*ClickHouseConfig) {}},
-		{name: "several servers over http", edit: func(c *ClickHouseConfig) {
+	configtest.Validate(t, DefaultClickHouseConfig, (*ClickHouseConfig).Validate, []configtest.Case[ClickHouseConfig]{
+		{Name: "default", Mutate: func(*ClickHouseConfig) {}},
+		{Name: "several servers over http", Mutate: func(c *ClickHouseConfig) {
 			c.Addr = []string{"ch-1:8123", "ch-2:8123"}
 			c.Protocol = "http"
 		}},
-		{name: "password file", edit: func(c *ClickHouseConfig) { c.PasswordFile = pwFile }},
-		{name: "no addr", edit: func(c *ClickHouseConfig) { c.Addr = nil }, wantErr: "clickhouse.addr:"},
-		{name: "addr without port", edit: func(c *ClickHouseConfig) { c.Addr = []string{"localhost"} }, wantErr: "clickhouse.addr[0]:"},
-		{name: "addr without host", edit: func(c *ClickHouseConfig) { c.Addr = []string{":9000"} }, wantErr: "clickhouse.addr[0]:"},
-		{name: "second addr bad port", edit: func(c *ClickHouseConfig) { c.Addr = []string{"a:9000", "b:x"} }, wantErr: "clickhouse.addr[1]:"},
-		{name: "protocol", edit: func(c *ClickHouseConfig) { c.Protocol = "grpc" }, wantErr: "clickhouse.protocol:"},
-		{name: "database empty", edit: func(c *ClickHouseConfig) { c.Database = "" }, wantErr: "clickhouse.database:"},
-		{name: "database with a dot", edit: func(c *ClickHouseConfig) { c.Database = "a.b" }, wantErr: "clickhouse.database:"},
-		{name: "database with a backtick", edit: func(c *ClickHouseConfig) { c.Database = "a`b" }, wantErr: "clickhouse.database:"},
-		{name: "username", edit: func(c *ClickHouseConfig) { c.Username = "" }, wantErr: "clickhouse.username:"},
-		{name: "password file missing", edit: func(c *ClickHouseConfig) { c.PasswordFile = pwFile + ".missing" }, wantErr: "clickhouse.password_file:"},
-		{name: "dial timeout", edit: func(c *ClickHouseConfig) { c.DialTimeout = 0 }, wantErr: "clickhouse.dial_timeout:"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultClickHouseConfig()
-			tc.edit(&c)
-			err := c.Validate()
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
-				t.Fatalf("error %v, want one starting %q", err, tc.wantErr)
-			}
-		})
-	}
+		{Name: "password file", Mutate: func(c *ClickHouseConfig) { c.PasswordFile = pwFile }},
+		{Name: "no addr", Mutate: func(c *ClickHouseConfig) { c.Addr = nil }, WantErr: "clickhouse.addr:"},
+		{Name: "addr without port", Mutate: func(c *ClickHouseConfig) { c.Addr = []string{"localhost"} }, WantErr: "clickhouse.addr[0]:"},
+		{Name: "addr without host", Mutate: func(c *ClickHouseConfig) { c.Addr = []string{":9000"} }, WantErr: "clickhouse.addr[0]:"},
+		{Name: "second addr bad port", Mutate: func(c *ClickHouseConfig) { c.Addr = []string{"a:9000", "b:x"} }, WantErr: "clickhouse.addr[1]:"},
+		{Name: "protocol", Mutate: func(c *ClickHouseConfig) { c.Protocol = "grpc" }, WantErr: "clickhouse.protocol:"},
+		{Name: "database empty", Mutate: func(c *ClickHouseConfig) { c.Database = "" }, WantErr: "clickhouse.database:"},
+		{Name: "database with a dot", Mutate: func(c *ClickHouseConfig) { c.Database = "a.b" }, WantErr: "clickhouse.database:"},
+		{Name: "database with a backtick", Mutate: func(c *ClickHouseConfig) { c.Database = "a`b" }, WantErr: "clickhouse.database:"},
+		{Name: "username", Mutate: func(c *ClickHouseConfig) { c.Username = "" }, WantErr: "clickhouse.username:"},
+		{Name: "password file missing", Mutate: func(c *ClickHouseConfig) { c.PasswordFile = pwFile + ".missing" }, WantErr: "clickhouse.password_file:"},
+		{Name: "dial timeout", Mutate: func(c *ClickHouseConfig) { c.DialTimeout = 0 }, WantErr: "clickhouse.dial_timeout:"},
+	})
 }
 
 func TestClickHouseConfigOptions(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/trailwatch/trailwatch/internal/configtest"
 	"io"
 	"log/slog"
 	"net"
@@ -54,34 +55,17 @@ func serveMain(cfgJSON string) int {
 }
 
 func TestConfigValidate(t *testing.T) {
-	tests := []struct {
-		name    string
-		edit    func(c *Config)
-		wantErr string
-	}{
-		{name: "default", edit: func(*Config) {}},
-		{name: "path", edit: func(c *Config) { c.Path = "" }, wantErr: "devclickhouse.path:"},
-		{name: "listen host name", edit: func(c *Config) { c.ListenHost = "localhost" }, wantErr: "devclickhouse.listen_host:"},
-		{name: "tcp port", edit: func(c *Config) { c.TCPPort = 0 }, wantErr: "devclickhouse.tcp_port:"},
-		{name: "http port", edit: func(c *Config) { c.HTTPPort = 70000 }, wantErr: "devclickhouse.http_port:"},
-		{name: "same ports", edit: func(c *Config) { c.HTTPPort = c.TCPPort }, wantErr: "devclickhouse.http_port:"},
-		{name: "lib", edit: func(c *Config) { c.Lib = "" }, wantErr: "devclickhouse.lib:"},
-		{name: "start timeout", edit: func(c *Config) { c.StartTimeout = 0 }, wantErr: "devclickhouse.start_timeout:"},
-		{name: "stop timeout", edit: func(c *Config) { c.StopTimeout = -time.Second }, wantErr: "devclickhouse.stop_timeout:"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			tc.edit(&c)
-			err := c.Validate()
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
-				t.Fatalf("error %v, want one starting %q", err, tc.wantErr)
-			}
-		})
-	}
+	configtest.Validate(t, DefaultConfig, (*Config).Validate, []configtest.Case[Config]{
+		{Name: "default", Mutate: func(*Config) {}},
+		{Name: "path", Mutate: func(c *Config) { c.Path = "" }, WantErr: "devclickhouse.path:"},
+		{Name: "listen host name", Mutate: func(c *Config) { c.ListenHost = "localhost" }, WantErr: "devclickhouse.listen_host:"},
+		{Name: "tcp port", Mutate: func(c *Config) { c.TCPPort = 0 }, WantErr: "devclickhouse.tcp_port:"},
+		{Name: "http port", Mutate: func(c *Config) { c.HTTPPort = 70000 }, WantErr: "devclickhouse.http_port:"},
+		{Name: "same ports", Mutate: func(c *Config) { c.HTTPPort = c.TCPPort }, WantErr: "devclickhouse.http_port:"},
+		{Name: "lib", Mutate: func(c *Config) { c.Lib = "" }, WantErr: "devclickhouse.lib:"},
+		{Name: "start timeout", Mutate: func(c *Config) { c.StartTimeout = 0 }, WantErr: "devclickhouse.start_timeout:"},
+		{Name: "stop timeout", Mutate: func(c *Config) { c.StopTimeout = -time.Second }, WantErr: "devclickhouse.stop_timeout:"},
+	})
 }
 
 func TestDefaultLibPath(t *testing.T) {

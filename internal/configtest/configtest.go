@@ -15,7 +15,7 @@ type Case[T any] struct {
 	Name string
 	// Mutate changes a fresh default configuration.
 	Mutate func(*T)
-	// WantErr is a substring the error must contain (the bad field's YAML
+	// WantErr is how the error must start (the bad field's YAML
 	// path, usually); "" means the configuration must be valid.
 	WantErr string
 }
@@ -31,8 +31,8 @@ func Validate[T any](t *testing.T, defaults func() T, validate func(*T) error, c
 			switch {
 			case tc.WantErr == "" && err != nil:
 				t.Fatalf("Validate: %v", err)
-			case tc.WantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.WantErr)):
-				t.Fatalf("Validate = %v, want an error naming %q", err, tc.WantErr)
+			case tc.WantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.WantErr)):
+				t.Fatalf("Validate = %v, want an error starting %q", err, tc.WantErr)
 			}
 		})
 	}
