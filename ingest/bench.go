@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -156,8 +155,8 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	cpu0, t0 = cpuTime(), time.Now()
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(runCtx) }()
-	var finished atomic.Int64
-	for finished.Load() < int64(res.Objects) {
+	finished := 0
+	for finished < res.Objects {
 		f := done.PollFetches(ctx)
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -167,7 +166,7 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 			return res, fmt.Errorf("ingest stopped early: %w", err)
 		default:
 		}
-		f.EachRecord(func(*kgo.Record) { finished.Add(1) })
+		finished += f.NumRecords()
 	}
 	res.Wall, res.CPU = time.Since(t0), cpuTime()-cpu0
 	stop()
@@ -221,7 +220,9 @@ func benchFloor(ctx context.Context, cfg BenchConfig, std bool) error {
 }
 
 func isBucketExists(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") || strings.Contains(err.Error(), "BucketAlreadyExists"))
+	var owned *types.BucketAlreadyOwnedByYou
+	var exists *types.BucketAlreadyExists
+	return errors.As(err, &owned) || errors.As(err, &exists)
 }
 
 // cpuTime returns this process's user plus system CPU time.

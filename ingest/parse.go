@@ -37,6 +37,7 @@ func ParseFiles(paths []string, stdin io.Reader, out, errs io.Writer, opts Parse
 		opts: opts, out: w, errs: errs,
 		stream: NewStream(opts.Limits), ct: NewCloudTrailDecoder(opts.Limits),
 	}
+	p.br = bufio.NewReaderSize(p.stream, 64<<10)
 	for _, path := range paths {
 		if path == "-" {
 			p.file("-", stdin)
@@ -99,6 +100,7 @@ type fileParser struct {
 	out    *bufio.Writer
 	errs   io.Writer
 	stream *Stream
+	br     *bufio.Reader // over stream, reused for every file
 	ct     *CloudTrailDecoder
 	failed int
 	werr   error // the first error writing out: stops everything
@@ -119,7 +121,8 @@ func (p *fileParser) file(name string, r io.Reader) {
 	info := ObjectInfo{Key: name, Now: p.opts.Now}
 	ki := ClassifyKey(filepath.ToSlash(name))
 	info.AccountID, info.Region = ki.AccountID, ki.Region
-	br := bufio.NewReaderSize(p.stream, 64<<10)
+	br := p.br
+	br.Reset(p.stream)
 	var err error
 	if isFlow(br) {
 		info.Kind = schemas.ObjectVPCFlow

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -154,7 +155,7 @@ func readBenchDir(dir string) ([]ingest.BenchObject, error) {
 
 // countRecords decodes a delivery file to count its records.
 func countRecords(gz []byte) (int, error) {
-	zr, err := gzip.NewReader(strings.NewReader(string(gz)))
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return 0, err
 	}
