@@ -385,7 +385,7 @@ func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeEr
 	}
 	p.object()
 	in := d.intern
-	var recipient, identityAccount, eventTime []byte
+	var recipient, eventTime []byte
 	var idn identity
 	first := true
 	for {
@@ -454,9 +454,10 @@ func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeEr
 	if ev.ID == "" || eventTime == nil || ev.EventName == "" {
 		return &DecodeError{Reason: ReasonNotCloudTrail, Err: fmt.Errorf("record lacks %s", missing(ev, eventTime))}
 	}
-	identityAccount = idn.accountID
-	if recipient == nil && len(identityAccount) > 0 {
-		ev.AccountID = in.bytes(identityAccount)
+	// Without recipientAccountId, the caller's own account is the best
+	// account the record names.
+	if recipient == nil && len(idn.accountID) > 0 {
+		ev.AccountID = in.bytes(idn.accountID)
 	}
 	idn.apply(ev, in)
 	return nil
