@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -70,6 +71,9 @@ type BenchConfig struct {
 	Bucket  string
 	Objects []BenchObject
 	Logger  *slog.Logger
+	// CPUProfile, when not nil, receives a CPU profile of the ingest
+	// phase alone (not the upload or the floors).
+	CPUProfile io.Writer
 }
 
 // BenchIngest uploads cfg.Objects to cfg.Bucket, measures the floor over
@@ -152,6 +156,11 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
 	cpu0, t0 = cpuTime(), time.Now()
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(runCtx) }()
@@ -169,6 +178,9 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 		finished += f.NumRecords()
 	}
 	res.Wall, res.CPU = time.Since(t0), cpuTime()-cpu0
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	stop()
 	if err := <-werr; err != nil {
 		return res, err
@@ -280,6 +292,59 @@ func LargeBenchObjects(small []BenchObject, n, perObject int) ([]BenchObject, er
 		}
 	}
 	return out, nil
+}
+
+// CopyBenchObjects returns n copies of objs, each copy's keys under its own
+// prefix and its records given new eventIDs, so every copy's events are
+// distinct events.
+func CopyBenchObjects(objs []BenchObject, n int) ([]BenchObject, error) {
+	if n <= 1 {
+		return objs, nil
+	}
+	out := make([]BenchObject, 0, len(objs)*n)
+	for c := range n {
+		for i, o := range objs {
+			if c == 0 {
+				out = append(out, o)
+				continue
+			}
+			body, err := rewriteEventIDs(o.Body, fmt.Sprintf("%08x-%04x", c, i))
+			if err != nil {
+				return nil, fmt.Errorf("copy %s: %w", o.Key, err)
+			}
+			out = append(out, BenchObject{Key: fmt.Sprintf("copy%d/%s", c, o.Key), Body: body, Events: o.Events})
+		}
+	}
+	return out, nil
+}
+
+// rewriteEventIDs gives every eventID in the gzip body a new value that
+// starts with prefix (13 characters) and keeps the value's length.
+func rewriteEventIDs(gz []byte, prefix string) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	const key = `"eventID":"`
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(key))
+		if j < 0 {
+			break
+		}
+		i += j + len(key)
+		copy(b[i:min(i+len(prefix), len(b))], prefix)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 type rawCopier struct{ records [][]byte }

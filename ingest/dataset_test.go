@@ -64,7 +64,9 @@ func TestDatasetEndToEnd(t *testing.T) {
 
 	cfg := testConfig()
 	cfg.Concurrency = 16
-	w, err := New(cfg, kcfg, topics, s3c, testLogger(), nil)
+	// The worker reads through the default S3 client (the lean Getter),
+	// as a deployed worker does.
+	w, err := New(cfg, kcfg, topics, testGetter(t, cfg.Concurrency), testLogger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,20 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// testGetter returns the lean S3 Getter for the local MinIO, the client
+// ingest uses by default.
+func testGetter(t *testing.T, conns int) ObjectGetter {
+	t.Helper()
+	m := testenv.MinIO(t)
+	cfg := awscfg.DefaultConfig()
+	cfg.Endpoint, cfg.Region, cfg.AccessKeyID, cfg.SecretAccessKey = m.Endpoint, m.Region, m.AccessKey, m.SecretKey
+	g, err := cfg.Getter(context.Background(), conns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // testS3 returns a client for the local MinIO and a fresh bucket that is
 // emptied and removed when the test ends.
 func testS3(t *testing.T) (*s3.Client, string) {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,8 +32,9 @@ func runBench(ctx context.Context, inv *invocation) error {
 	dataset := fs.String("dataset", defaultDataset, "`folder` of real CloudTrail .json.gz delivery files for the small-object run (generated logs when it is missing)")
 	largeObjects := fs.Int("large-objects", 24, "large objects in the large-object run")
 	largeRecords := fs.Int("large-records", 20000, "records per large object")
+	copies := fs.Int("small-copies", 1, "upload the small objects this many times under different keys, for a longer small-object run")
 	only := fs.String("only", "", "run only the small or the large objects")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runs to `file`")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each run's ingest phase to `file`.small and `file`.large")
 	if err := fs.Parse(inv.args); err != nil {
 		return err
 	}
@@ -62,20 +62,13 @@ func runBench(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	small, err = ingest.CopyBenchObjects(small, *copies)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(inv.stderr, "bench ingest: %d small objects (%s), %d large objects of %d records; broker %s, S3 %s\n",
 		len(small), source, len(large), *largeRecords, strings.Join(cfg.Kafka.Brokers, ","), cfg.S3.Endpoint)
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	tw := tabwriter.NewWriter(inv.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tobjects\tevents\tMB gz\twall s\tevents/s\tevents/CPU-s\tfloor\tratio\tstd floor\tstd ratio\t")
 	for _, run := range []struct {
@@ -86,9 +79,18 @@ func runBench(ctx context.Context, inv *invocation) error {
 			continue
 		}
 		bucket := fmt.Sprintf("trailwatch-bench-%s-%d", run.name, time.Now().Unix())
-		res, err := ingest.BenchIngest(ctx, ingest.BenchConfig{
+		bcfg := ingest.BenchConfig{
 			Ingest: cfg.Ingest, Kafka: cfg.Kafka, S3: s3c, Getter: getter, Bucket: bucket, Objects: run.objects, Logger: logger,
-		})
+		}
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile + "." + run.name)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			bcfg.CPUProfile = f
+		}
+		res, err := ingest.BenchIngest(ctx, bcfg)
 		if err != nil {
 			return fmt.Errorf("bench %s objects: %w", run.name, err)
 		}
