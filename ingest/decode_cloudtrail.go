@@ -214,6 +214,11 @@ func (d *CloudTrailDecoder) lines() error {
 // value. A value that cannot even be framed (too large, too deep) is a bad
 // record; a cut-off stream is an object error.
 func (d *CloudTrailDecoder) nextValue(plain bool) error {
+	if plain {
+		if done, err := d.recordInPlace(); done {
+			return err
+		}
+	}
 	v, err := d.vr.next()
 	if err != nil {
 		var de *DecodeError
@@ -226,6 +231,33 @@ func (d *CloudTrailDecoder) nextValue(plain bool) error {
 		return d.record(v)
 	}
 	return d.value(v)
+}
+
+// recordInPlace parses the record at the reader's position straight out
+// of the window, when the whole record is already there and is a good
+// CloudTrail record: the common case, which then skips the framing pass.
+// done is false, with nothing consumed, for anything else (a record cut
+// by the window's end, a bad or oversized record): the framing path then
+// reads it and reports what is wrong with it, as if this had not run.
+func (d *CloudTrailDecoder) recordInPlace() (done bool, err error) {
+	v := d.vr
+	if c, ok := v.peek(); !ok || c != '{' {
+		return false, nil
+	}
+	window := v.buf[v.pos:v.end]
+	if len(window) > v.maxValue {
+		window = window[:v.maxValue]
+	}
+	ev := d.resetEvent()
+	n, perr := d.parseRecord(window, ev, false)
+	if perr != nil {
+		return false, nil
+	}
+	raw := window[:n]
+	v.pos += n
+	idx := d.index
+	d.index++
+	return true, d.finish(idx, raw, ev)
 }
 
 // value handles one framed top-level value: a record, an EventBridge
@@ -353,12 +385,24 @@ func trimSpace(b []byte) []byte {
 func (d *CloudTrailDecoder) record(raw []byte) error {
 	idx := d.index
 	d.index++
+	ev := d.resetEvent()
+	if _, err := d.parseRecord(raw, ev, true); err != nil {
+		return d.emit.BadRecord(idx, err, raw)
+	}
+	return d.finish(idx, raw, ev)
+}
+
+// resetEvent clears the reused event, keeping its resources' memory.
+func (d *CloudTrailDecoder) resetEvent() *schemas.Event {
 	ev := &d.ev
 	resources := ev.Resources[:0]
 	*ev = schemas.Event{Resources: resources}
-	if err := d.parseRecord(raw, ev); err != nil {
-		return d.emit.BadRecord(idx, err, raw)
-	}
+	return ev
+}
+
+// finish completes a parsed record, the idx-th of the object, from the
+// object's facts and emits it.
+func (d *CloudTrailDecoder) finish(idx int64, raw []byte, ev *schemas.Event) error {
 	ev.Source = schemas.SourceCloudTrail
 	if ev.AccountID == "" {
 		ev.AccountID = d.obj.AccountID
@@ -376,12 +420,14 @@ func (d *CloudTrailDecoder) record(raw []byte) error {
 }
 
 // parseRecord fills ev from the record's hot fields, validating the whole
-// record's syntax on the way.
-func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeError {
+// record's syntax on the way, and returns the record's length. With whole,
+// raw is exactly one record (white space may follow); without, the record
+// is raw's prefix and anything may follow it.
+func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event, whole bool) (int, *DecodeError) {
 	p := &d.p
 	p.reset(raw)
 	if len(raw) == 0 || raw[0] != '{' {
-		return &DecodeError{Reason: ReasonNotJSON, Err: errors.New("record is not a JSON object")}
+		return 0, &DecodeError{Reason: ReasonNotJSON, Err: errors.New("record is not a JSON object")}
 	}
 	p.object()
 	in := d.intern
@@ -447,12 +493,15 @@ func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeEr
 			break
 		}
 	}
-	p.end()
+	n := p.i
+	if whole {
+		p.end()
+	}
 	if p.err != nil {
-		return &DecodeError{Reason: ReasonNotJSON, Err: p.err}
+		return 0, &DecodeError{Reason: ReasonNotJSON, Err: p.err}
 	}
 	if ev.ID == "" || eventTime == nil || ev.EventName == "" {
-		return &DecodeError{Reason: ReasonNotCloudTrail, Err: fmt.Errorf("record lacks %s", missing(ev, eventTime))}
+		return 0, &DecodeError{Reason: ReasonNotCloudTrail, Err: fmt.Errorf("record lacks %s", missing(ev, eventTime))}
 	}
 	// Without recipientAccountId, the caller's own account is the best
 	// account the record names.
@@ -460,7 +509,7 @@ func (d *CloudTrailDecoder) parseRecord(raw []byte, ev *schemas.Event) *DecodeEr
 		ev.AccountID = in.bytes(idn.accountID)
 	}
 	idn.apply(ev, in)
-	return nil
+	return n, nil
 }
 
 func missing(ev *schemas.Event, eventTime []byte) string {

@@ -39,6 +39,11 @@ type Worker struct {
 	// decoders holds per-goroutine decoding state (stream windows,
 	// decompressors, string tables), reused across objects.
 	decoders sync.Pool
+	// records holds event records (and their key and value buffers) the
+	// producer is done with, for the next events: at hundreds of
+	// thousands of events a second, allocating each anew is a good part
+	// of the garbage collector's work.
+	records sync.Pool
 
 	// sess is the running session, for Ready; nil before Run and after.
 	sess atomic.Pointer[kgo.GroupTransactSession]
@@ -408,16 +413,36 @@ func (e *emitter) Event(ev *schemas.Event) error {
 		return *p
 	}
 	ev.Object.Bucket, ev.Object.Key = e.obj.Bucket, e.obj.Key
-	val := schemas.MarshalEvent(make([]byte, 0, len(ev.Raw)+512), ev)
+	r, _ := e.b.w.records.Get().(*kgo.Record)
+	if r == nil {
+		r = &kgo.Record{}
+	}
+	r.Topic = e.b.w.topics.Name(schemas.TopicEvents)
+	r.Key = schemas.AppendPartitionKey(r.Key[:0], ev)
+	r.Value = schemas.MarshalEvent(r.Value[:0], ev)
 	// Produce with the batch's context: the object's own context ends
 	// when the batch's goroutines are done, before the flush.
-	e.b.produce(e.b.ctx, &kgo.Record{
-		Topic: e.b.w.topics.Name(schemas.TopicEvents),
-		Key:   schemas.PartitionKey(ev),
-		Value: val,
-	})
+	e.b.sess.Produce(e.b.ctx, r, e.b.eventProduced)
 	e.events++
 	return e.ctx.Err()
+}
+
+// maxRecycledValue is the largest value buffer kept for reuse, so one huge
+// event does not pin its buffer.
+const maxRecycledValue = 64 << 10
+
+// eventProduced is the promise of an event record: it notes a failure for
+// the batch and recycles the record, which the producer no longer uses
+// once its promise is called.
+func (b *batch) eventProduced(r *kgo.Record, err error) {
+	if err != nil {
+		b.produceErr.CompareAndSwap(nil, &err)
+	}
+	if cap(r.Value) > maxRecycledValue {
+		return
+	}
+	*r = kgo.Record{Key: r.Key[:0], Value: r.Value[:0]}
+	b.w.records.Put(r)
 }
 
 func (e *emitter) BadRecord(index int64, err *DecodeError, payload []byte) error {

@@ -45,23 +45,31 @@ func (n TopicNames) Name(topic string) string { return n.Prefix + topic }
 // enriched topics: the principal for CloudTrail, so that one detect worker
 // holds all state for an identity, and the source address for flows, so
 // that one worker sees every connection a host makes.
-func PartitionKey(e *Event) []byte {
+func PartitionKey(e *Event) []byte { return AppendPartitionKey(nil, e) }
+
+// AppendPartitionKey appends e's partition key (see PartitionKey) to dst,
+// for producers that reuse key buffers. The key is never nil, even when
+// empty: a nil key would let the producer pick any partition.
+func AppendPartitionKey(dst []byte, e *Event) []byte {
+	if dst == nil {
+		dst = []byte{}
+	}
 	switch e.Source {
 	case SourceVPCFlow:
 		if e.Flow != nil && e.Flow.SrcAddr != "" {
-			return []byte(e.Flow.SrcAddr)
+			return append(dst, e.Flow.SrcAddr...)
 		}
 		// NODATA and SKIPDATA records carry no address; key by interface
 		// so they spread but stay ordered per interface.
 		if e.Flow != nil {
-			return []byte(e.Flow.InterfaceID)
+			return append(dst, e.Flow.InterfaceID...)
 		}
 	case SourceCloudTrail:
 		if e.Principal != "" {
-			return []byte(e.Principal)
+			return append(dst, e.Principal...)
 		}
 	}
-	return []byte(e.AccountID)
+	return append(dst, e.AccountID...)
 }
 
 // ObjectKey returns the key an Object announcement is produced with.
