@@ -43,7 +43,9 @@ import (
 //
 //   - done: the keys on the compacted ingested topic, which ingest writes
 //     in the same transaction as an object's events (so an object is done
-//     exactly when its events are committed);
+//     exactly when its events are committed). An object ingest gave up on
+//     (dead-lettered) is done too, its marker naming the reason, unless
+//     the run retries failures (see backfill_retry.go);
 //   - pending: the keys announced on the objects topic, by anyone (an
 //     earlier backfill, SQS discovery, a MinIO notification), that ingest
 //     has not finished yet.
@@ -77,15 +79,18 @@ import (
 //
 // Memory: the sets hold only keys inside the backfill's own listing
 // prefixes, filtered while reading, as 16-byte hashes (about 40 bytes per
-// key with the map's overhead). BackfillConfig.MaxTrackedKeys bounds them;
+// key with the map's overhead); a failed key also keeps where its marker
+// is, about 50 bytes more. BackfillConfig.MaxTrackedKeys bounds them;
 // split a very large range into several runs.
 //
 // Listing: the account, service and region folders are discovered with
 // the "/" delimiter (a handful of calls per account), then each day
 // prefix, <source>/YYYY/MM/DD/, is listed on its own, never the whole
 // bucket, so the cost follows the date range. Flow logs partitioned by
-// hour sit under their day prefix and are found too. The Hive-compatible
-// flow log layout (aws-account-id=...) is not listed.
+// hour sit under their day prefix and are found too. Flow logs delivered
+// with Hive-compatible prefixes are listed the same way, their folders
+// named aws-account-id=, aws-service=, aws-region= and
+// year=YYYY/month=MM/day=DD/.
 
 // viaBackfill is the Object.Via of objects announced by a backfill.
 const viaBackfill = "backfill"
@@ -98,6 +103,10 @@ const (
 	// LayoutAccount is a single account's layout (account trails, VPC flow
 	// logs): [prefix/]AWSLogs/<account>/<service>/<region>/YYYY/MM/DD/.
 	LayoutAccount = "account"
+	// LayoutHive is the Hive-compatible layout VPC flow logs can be
+	// delivered in: [prefix/]AWSLogs/aws-account-id=<account>/
+	// aws-service=vpcflowlogs/aws-region=<region>/year=YYYY/month=MM/day=DD/.
+	LayoutHive = "hive"
 )
 
 // BackfillConfig says what a backfill lists and how hard it works. The
@@ -109,11 +118,12 @@ type BackfillConfig struct {
 	// Prefix is the trail's or flow log's S3 key prefix, the folders
 	// before AWSLogs/ ("" for none; a missing trailing '/' is added).
 	Prefix string `yaml:"prefix"`
-	// Layouts are the key layouts to list: LayoutOrganization and
-	// LayoutAccount. Default both.
+	// Layouts are the key layouts to list: LayoutOrganization,
+	// LayoutAccount and LayoutHive. Default all three.
 	Layouts []string `yaml:"layouts"`
 	// Orgs restricts the organisation layout to these organisation ids
-	// (o-...). Empty: every organisation folder found under AWSLogs/.
+	// (o-...); the other layouts have no organisation folder. Empty: every
+	// organisation folder found under AWSLogs/.
 	Orgs []string `yaml:"orgs"`
 	// Accounts restricts the listing to these 12-digit account ids.
 	// Empty: every account folder found (listed with the "/" delimiter).
@@ -123,9 +133,8 @@ type BackfillConfig struct {
 	Regions []string `yaml:"regions"`
 	// Kinds are the object kinds to announce; they also choose the service
 	// folders listed (CloudTrail, CloudTrail-Digest, CloudTrail-Insight,
-	// vpcflowlogs). Default cloudtrail, cloudtrail-digest,
-	// cloudtrail-insights and vpcflow (vpcflow-parquet is not decoded yet
-	// and is left out unless named).
+	// vpcflowlogs). Default every kind: cloudtrail, cloudtrail-digest,
+	// cloudtrail-insights, vpcflow and vpcflow-parquet.
 	Kinds []schemas.ObjectKind `yaml:"kinds"`
 	// From and To are the first and last day (UTC midnight, inclusive) of
 	// the date folders listed. Required.
@@ -163,15 +172,25 @@ type BackfillConfig struct {
 	// ingested topic (progress then shows the events ingested). Default
 	// false: return once the announcements are acknowledged.
 	Wait bool `yaml:"wait"`
+	// RetryFailed announces again the objects whose latest done-marker is
+	// a failure (ingest dead-lettered them: access denied, missing,
+	// corrupt, ...), unless a retry is already pending: announced after
+	// that marker, by an earlier retrying run or anyone else. Use it once
+	// the cause is fixed. Default false: a failed object counts as done.
+	RetryFailed bool `yaml:"retry_failed"`
+	// RetryReasons limits RetryFailed to the failures with these
+	// dead-letter reasons (access_denied, object_missing, ...). Empty:
+	// every reason.
+	RetryReasons []string `yaml:"retry_reasons"`
 }
 
 // DefaultBackfillConfig returns the defaults; Buckets, From and To are left
 // for the caller.
 func DefaultBackfillConfig() BackfillConfig {
 	return BackfillConfig{
-		Layouts: []string{LayoutOrganization, LayoutAccount},
+		Layouts: []string{LayoutOrganization, LayoutAccount, LayoutHive},
 		Kinds: []schemas.ObjectKind{schemas.ObjectCloudTrail, schemas.ObjectCloudTrailDigest,
-			schemas.ObjectCloudTrailInsights, schemas.ObjectVPCFlow},
+			schemas.ObjectCloudTrailInsights, schemas.ObjectVPCFlow, schemas.ObjectVPCFlowParquet},
 		ListConcurrency:    16,
 		ListPageSize:       1000,
 		MaxTrackedKeys:     20_000_000,
@@ -206,8 +225,8 @@ func (c *BackfillConfig) Validate() error {
 		return errors.New("backfill.layouts: at least one layout is needed")
 	}
 	for i, l := range c.Layouts {
-		if l != LayoutOrganization && l != LayoutAccount {
-			return fmt.Errorf("backfill.layouts[%d]: %q is not %s or %s", i, l, LayoutOrganization, LayoutAccount)
+		if !slices.Contains(backfillLayouts[:], l) {
+			return fmt.Errorf("backfill.layouts[%d]: %q is not %s, %s or %s", i, l, LayoutOrganization, LayoutAccount, LayoutHive)
 		}
 	}
 	for i, o := range c.Orgs {
@@ -224,6 +243,14 @@ func (c *BackfillConfig) Validate() error {
 		if !isRegion(r) {
 			return fmt.Errorf("backfill.regions[%d]: %q is not a region code", i, r)
 		}
+	}
+	for i, r := range c.RetryReasons {
+		if !slices.Contains(objectReasons, r) {
+			return fmt.Errorf("backfill.retry_reasons[%d]: %q is not a dead-letter reason of an object (%s)", i, r, strings.Join(objectReasons, ", "))
+		}
+	}
+	if len(c.RetryReasons) > 0 && !c.RetryFailed {
+		return errors.New("backfill.retry_reasons: needs retry_failed")
 	}
 	if len(c.Kinds) == 0 {
 		return errors.New("backfill.kinds: at least one kind is needed")
@@ -327,6 +354,9 @@ type BackfillStats struct {
 	// Sources are the account, service and region folders found, and
 	// Prefixes the day prefixes to list (Sources times days).
 	Sources, Prefixes int64
+	// SourcesByLayout counts Sources by key layout, each configured
+	// layout present.
+	SourcesByLayout map[string]int64
 	// PrefixesListed counts the day prefixes listed to the end.
 	PrefixesListed int64
 	// ListCalls counts ListObjectsV2 calls, discovery included.
@@ -339,10 +369,22 @@ type BackfillStats struct {
 	// Announced and AnnouncedBytes count the announcements the broker
 	// acknowledged (in a dry run: the objects that would be announced).
 	Announced, AnnouncedBytes int64
-	// Done counts listed objects skipped as already ingested; Pending,
-	// those skipped as announced and not yet ingested; Ignored, those of
-	// another kind than BackfillConfig.Kinds (or not a log at all).
-	Done, Pending, Ignored int64
+	// AnnouncedByLayout counts Announced by key layout, each configured
+	// layout present.
+	AnnouncedByLayout map[string]int64
+	// Retried counts the announcements, included in Announced, of objects
+	// whose latest done-marker was a failure (BackfillConfig.RetryFailed);
+	// RetriedReasons counts them by dead-letter reason.
+	Retried        int64
+	RetriedReasons map[string]int64
+	// Done counts listed objects skipped as already ingested; Failed,
+	// those skipped because ingest dead-lettered them and they were not
+	// to be retried, by reason in FailedReasons; Pending, those skipped as
+	// announced and not yet ingested (a failed object announced again
+	// after its failure included); Ignored, those of another kind than
+	// BackfillConfig.Kinds (or not a log at all).
+	Done, Failed, Pending, Ignored int64
+	FailedReasons                  map[string]int64
 	// Awaited counts, with BackfillConfig.Wait, the objects the run waits
 	// for (announced by it or found pending); Ingested and Events, those
 	// of them ingest has finished, and their events.
@@ -376,13 +418,20 @@ func (s BackfillStats) String() string {
 	fmt.Fprintf(&b, "backfill %s", s.Phase)
 	switch s.Phase {
 	case "discover":
-		fmt.Fprintf(&b, ": %d sources, %d list calls", s.Sources, s.ListCalls)
+		fmt.Fprintf(&b, ": %d sources (%s), %d list calls", s.Sources, formatCounts(s.SourcesByLayout), s.ListCalls)
 	case "reconcile":
 		fmt.Fprintf(&b, ": %d sources, %d records read", s.Sources, s.ReconcileRecords)
 	default:
-		fmt.Fprintf(&b, ": prefixes %d/%d, listed %d (%s), announced %d (%s), done %d, pending %d, ignored %d, %.0f obj/s",
-			s.PrefixesListed, s.Prefixes, s.Listed, formatBytes(s.ListedBytes), s.Announced, formatBytes(s.AnnouncedBytes),
-			s.Done, s.Pending, s.Ignored, s.Rate())
+		fmt.Fprintf(&b, ": prefixes %d/%d, listed %d (%s), announced %d (%s)",
+			s.PrefixesListed, s.Prefixes, s.Listed, formatBytes(s.ListedBytes), s.Announced, formatBytes(s.AnnouncedBytes))
+		if s.Retried > 0 {
+			fmt.Fprintf(&b, ", retried %d", s.Retried)
+		}
+		fmt.Fprintf(&b, ", done %d", s.Done)
+		if s.Failed > 0 {
+			fmt.Fprintf(&b, ", failed %d", s.Failed)
+		}
+		fmt.Fprintf(&b, ", pending %d, ignored %d, %.0f obj/s", s.Pending, s.Ignored, s.Rate())
 		if s.Phase == "list" {
 			if eta := s.ETA(); eta >= 0 {
 				fmt.Fprintf(&b, ", ETA %s", eta.Round(time.Second))
@@ -393,6 +442,35 @@ func (s BackfillStats) String() string {
 		}
 	}
 	fmt.Fprintf(&b, ", %s", s.Elapsed.Round(time.Second))
+	return b.String()
+}
+
+// Summary returns the report of a run of cfg that finished, one line
+// per subject: what was listed, announced (by layout) and, with
+// RetryFailed, retried (by reason), what was skipped, and the failures
+// left alone. In a dry run it says what would have been announced.
+func (s BackfillStats) Summary(cfg *BackfillConfig) string {
+	announce, retry := "announced", "retried"
+	if cfg.DryRun {
+		announce, retry = "would announce", "would retry"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d sources (%s), %d prefixes listed, %d objects (%s), in %s\n",
+		s.Sources, formatCounts(s.SourcesByLayout), s.PrefixesListed, s.Listed, formatBytes(s.ListedBytes), s.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "%s %d (%s): %s", announce, s.Announced, formatBytes(s.AnnouncedBytes), formatCounts(s.AnnouncedByLayout))
+	if cfg.RetryFailed {
+		fmt.Fprintf(&b, "; %s %d of them", retry, s.Retried)
+		if s.Retried > 0 {
+			fmt.Fprintf(&b, " (%s)", formatCounts(s.RetriedReasons))
+		}
+	}
+	fmt.Fprintf(&b, "\nskipped %d already ingested, %d pending, %d of other kinds\n", s.Done, s.Pending, s.Ignored)
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, "not retried: %d dead-lettered by ingest (%s)\n", s.Failed, formatCounts(s.FailedReasons))
+	}
+	if s.Awaited > 0 {
+		fmt.Fprintf(&b, "ingested %d of %d objects, %d events\n", s.Ingested, s.Awaited, s.Events)
+	}
 	return b.String()
 }
 
@@ -452,7 +530,7 @@ func newBackfillMetrics(reg prometheus.Registerer) *backfillMetrics {
 	m := &backfillMetrics{
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trailwatch_ingest_backfill_objects_total",
-			Help: "Objects a backfill listed, by result (announced, done, pending, ignored, dry_run).",
+			Help: "Objects a backfill listed, by result (announced, retried, done, failed, pending, ignored, dry_run).",
 		}, []string{"result"}),
 		bytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trailwatch_ingest_backfill_announced_bytes_total",
@@ -478,9 +556,14 @@ type keyHash [2]uint64
 type keyState uint8
 
 const (
-	// stateDone: on the ingested topic.
+	// stateDone: the latest done-marker on the ingested topic is a
+	// success.
 	stateDone keyState = iota + 1
-	// statePending: announced (objects topic), not ingested yet.
+	// stateFailed: the latest done-marker is a failure (backfillRun.failures
+	// says which).
+	stateFailed
+	// statePending: announced (objects topic), not ingested yet; or, when
+	// retrying, announced after its failure marker.
 	statePending
 	// stateAnnounced: announced by this run (tracked only with Wait).
 	stateAnnounced
@@ -490,8 +573,10 @@ const (
 // under it are listed.
 type logSource struct {
 	bucket string
-	// prefix ends with "<region>/".
+	// prefix ends with the region folder and '/'.
 	prefix string
+	// layout is layoutOrg, layoutAccount or layoutHive.
+	layout int
 }
 
 // backfillRun is the state of one Run.
@@ -509,21 +594,28 @@ type backfillRun struct {
 	listAt     atomic.Int64 // unix nanos when the listing started
 
 	// roots are "<bucket>/<prefix>AWSLogs/" per bucket, and sources the
-	// "<bucket>/<source prefix>" of every source: together the scope of
-	// keys the run tracks.
+	// "<bucket>/<source prefix>" of every source with how it names its
+	// day folders: together the scope of keys the run tracks.
 	roots   []string
-	sources map[string]bool
+	sources map[string]dayFolders
 
-	mu       sync.Mutex
-	states   map[keyHash]keyState
+	mu     sync.Mutex
+	states map[keyHash]keyState
+	// failures holds the latest marker of every stateFailed key.
+	failures map[keyHash]failure
+	// reasons interns failure reasons, so that each failure does not
+	// keep its own copy.
+	reasons  map[string]string
 	waiting  int64 // pending and announced keys not ingested yet (Wait)
 	dryRunMu sync.Mutex
 
 	produceErr atomic.Pointer[error]
 
 	sourcesN, prefixes, prefixesListed, listCalls, reconcileRecords atomic.Int64
-	listed, listedBytes, announced, announcedBytes                  atomic.Int64
-	done, pending, ignored, awaited, ingested, events               atomic.Int64
+	listed, listedBytes, announced, announcedBytes, retried         atomic.Int64
+	done, failed, pending, ignored, awaited, ingested, events       atomic.Int64
+	sourcesBy, announcedBy                                          [len(backfillLayouts)]atomic.Int64
+	retriedReasons, failedReasons                                   reasonCounts
 }
 
 // Run lists, reconciles and announces. It returns the final counts and
@@ -535,7 +627,8 @@ func (b *Backfill) Run(ctx context.Context) (BackfillStats, error) {
 	r := &backfillRun{
 		b: b, start: b.now(), kinds: map[schemas.ObjectKind]bool{},
 		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		states: map[keyHash]keyState{}, sources: map[string]bool{},
+		states: map[keyHash]keyState{}, sources: map[string]dayFolders{},
+		failures: map[keyHash]failure{}, reasons: map[string]string{},
 		limit: newBackfillLimiter(b.cfg.MaxObjectsPerSecond),
 	}
 	for _, k := range b.cfg.Kinds {
@@ -624,7 +717,8 @@ func (r *backfillRun) run(ctx context.Context) error {
 
 // discover finds the account, service and region folders to list, with
 // ListObjectsV2 and the "/" delimiter at each level, filtered by the
-// configured organisations, accounts and regions. Its result is sorted.
+// configured layouts, organisations, accounts and regions. Its result is
+// sorted.
 func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 	cfg := &r.b.cfg
 	root := cfg.keyRoot()
@@ -634,10 +728,7 @@ func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 			services = append(services, s)
 		}
 	}
-	type accountDir struct {
-		bucket, prefix string // prefix ends with "<account>/"
-		org            bool
-	}
+	listing := func(layout int) bool { return slices.Contains(cfg.Layouts, backfillLayouts[layout]) }
 	var accounts []accountDir
 	var mu sync.Mutex
 	add := func(a accountDir) {
@@ -654,13 +745,18 @@ func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 			return nil, err
 		}
 		for _, name := range top {
+			hiveID, hive := strings.CutPrefix(name, hiveAccount)
 			switch {
 			case isAccountID(name):
-				if slices.Contains(cfg.Layouts, LayoutAccount) && wanted(cfg.Accounts, name) {
-					add(accountDir{bucket: bucket, prefix: root + name + "/"})
+				if listing(layoutAccount) && wanted(cfg.Accounts, name) {
+					add(accountDir{bucket: bucket, prefix: root + name + "/", layout: layoutAccount})
+				}
+			case hive && isAccountID(hiveID):
+				if listing(layoutHive) && wanted(cfg.Accounts, hiveID) {
+					add(accountDir{bucket: bucket, prefix: root + name + "/", layout: layoutHive})
 				}
 			case isOrgID(name):
-				if !slices.Contains(cfg.Layouts, LayoutOrganization) || !wanted(cfg.Orgs, name) {
+				if !listing(layoutOrg) || !wanted(cfg.Orgs, name) {
 					continue
 				}
 				orgRoot := root + name + "/"
@@ -668,7 +764,7 @@ func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 					ids, err := r.listFolders(gctx, bucket, orgRoot)
 					for _, id := range ids {
 						if isAccountID(id) && wanted(cfg.Accounts, id) {
-							add(accountDir{bucket: bucket, prefix: orgRoot + id + "/", org: true})
+							add(accountDir{bucket: bucket, prefix: orgRoot + id + "/", layout: layoutOrg})
 						}
 					}
 					return err
@@ -687,20 +783,20 @@ func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 	g.SetLimit(cfg.ListConcurrency)
 	for _, a := range accounts {
 		for _, svc := range services {
-			// VPC flow logs are delivered per account, never under an
-			// organisation's folder.
-			if a.org && svc == svcVPCFlowLogs {
+			svcRoot, regionPrefix, ok := a.serviceRoot(svc)
+			if !ok {
 				continue
 			}
-			svcRoot := a.prefix + svc + "/"
 			g.Go(func() error {
-				regions, err := r.listFolders(gctx, a.bucket, svcRoot)
+				folders, err := r.listFolders(gctx, a.bucket, svcRoot)
 				mu.Lock()
 				defer mu.Unlock()
-				for _, region := range regions {
-					if isRegion(region) && wanted(cfg.Regions, region) {
-						sources = append(sources, logSource{bucket: a.bucket, prefix: svcRoot + region + "/"})
+				for _, folder := range folders {
+					region, ok := strings.CutPrefix(folder, regionPrefix)
+					if ok && isRegion(region) && wanted(cfg.Regions, region) {
+						sources = append(sources, logSource{bucket: a.bucket, prefix: svcRoot + folder + "/", layout: a.layout})
 						r.sourcesN.Add(1)
+						r.sourcesBy[a.layout].Add(1)
 					}
 				}
 				return err
@@ -714,7 +810,7 @@ func (r *backfillRun) discover(ctx context.Context) ([]logSource, error) {
 		return strings.Compare(a.bucket+"/"+a.prefix, b.bucket+"/"+b.prefix)
 	})
 	for _, s := range sources {
-		r.sources[s.bucket+"/"+s.prefix] = true
+		r.sources[s.bucket+"/"+s.prefix] = daysOf(s.layout)
 	}
 	return sources, nil
 }
@@ -778,31 +874,17 @@ func (r *backfillRun) inScope(bucketKey string) bool {
 			return false
 		}
 		i += j + 1
-		if r.sources[bucketKey[:i]] {
-			return r.inRange(bucketKey[i:])
+		if days := r.sources[bucketKey[:i]]; days != 0 {
+			day, ok := days.day(bucketKey[i:])
+			return ok && !day.Before(r.b.cfg.From) && !day.After(r.b.cfg.To)
 		}
 	}
 }
 
-// inRange reports whether rest starts with YYYY/MM/DD/ within the range.
-func (r *backfillRun) inRange(rest string) bool {
-	if len(rest) < len("2006/01/02/") || rest[4] != '/' || rest[7] != '/' || rest[10] != '/' {
-		return false
-	}
-	day, ok := folderDate([]string{rest[0:4], rest[5:7], rest[8:10]})
-	return ok && !day.Before(r.b.cfg.From) && !day.After(r.b.cfg.To)
-}
-
-// track records what is known about a key, keeping the strongest state
-// (done beats pending beats announced), and enforces MaxTrackedKeys.
-func (r *backfillRun) track(h keyHash, s keyState) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old, ok := r.states[h]
-	if ok && old <= s {
-		return nil
-	}
-	if !ok && len(r.states) >= r.b.cfg.MaxTrackedKeys {
+// setLocked records a key's state, enforcing MaxTrackedKeys; r.mu is
+// held.
+func (r *backfillRun) setLocked(h keyHash, s keyState) error {
+	if _, ok := r.states[h]; !ok && len(r.states) >= r.b.cfg.MaxTrackedKeys {
 		return fmt.Errorf("backfill.max_tracked_keys: more than %d keys in range are done or pending; narrow the date range or the accounts, or raise it", r.b.cfg.MaxTrackedKeys)
 	}
 	r.states[h] = s
@@ -811,7 +893,10 @@ func (r *backfillRun) track(h keyHash, s keyState) error {
 
 // reconcile reads the ingested and objects topics from their start to
 // their last stable offsets at the time of the call, and tracks the
-// in-scope keys as done or pending.
+// in-scope keys as done, failed or pending. A plain run reads both topics
+// at once: a marker wins over any announcement. A retrying run reads the
+// ingested topic to its end first, so that each announcement is judged
+// against its key's latest marker (see backfill_retry.go).
 func (r *backfillRun) reconcile(ctx context.Context) error {
 	objectsTopic, ingestedTopic := r.b.topics.Name(schemas.TopicObjects), r.b.topics.Name(schemas.TopicIngested)
 	adm := kadm.NewClient(r.cl)
@@ -854,7 +939,17 @@ func (r *backfillRun) reconcile(ctx context.Context) error {
 	})
 	remaining := func() int { return len(left[objectsTopic]) + len(left[ingestedTopic]) }
 
+	// A paused topic keeps its position; records already fetched for it
+	// are dropped and fetched again once it is resumed.
+	holdObjects := r.b.cfg.RetryFailed
+	if holdObjects {
+		r.cl.PauseFetchTopics(objectsTopic)
+	}
 	for remaining() > 0 {
+		if holdObjects && len(left[ingestedTopic]) == 0 {
+			r.cl.ResumeFetchTopics(objectsTopic)
+			holdObjects = false
+		}
 		if finished != nil {
 			// Records past the snapshot would do no harm, but there is
 			// no reason to fetch them; a paused partition keeps its
@@ -915,8 +1010,11 @@ func fetchError(fetches kgo.Fetches, logger *slog.Logger) error {
 	return nil
 }
 
-// reconcileIngested tracks an ingested-topic record (keyed bucket/key) as
-// done.
+// reconcileIngested tracks an ingested-topic record (a done-marker, keyed
+// bucket/key) as done or failed. The latest marker of a key decides, and
+// a marker wins over an announcement read before it: the markers of one
+// key are on one partition, in order, and a plain run treats a failure
+// like a success.
 func (r *backfillRun) reconcileIngested(rec *kgo.Record) error {
 	if !r.rootedKey(rec.Key) {
 		return nil
@@ -925,7 +1023,21 @@ func (r *backfillRun) reconcileIngested(rec *kgo.Record) error {
 	if !r.inScope(bk) {
 		return nil
 	}
-	return r.track(r.hash(bk), stateDone)
+	h := r.hash(bk)
+	reason := markerFailure(rec.Value)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if reason == "" {
+		delete(r.failures, h)
+		return r.setLocked(h, stateDone)
+	}
+	interned, ok := r.reasons[reason]
+	if !ok {
+		interned = reason
+		r.reasons[reason] = reason
+	}
+	r.failures[h] = failure{reason: interned, partition: rec.Partition, offset: rec.Offset, at: rec.Timestamp.UnixMilli()}
+	return r.setLocked(h, stateFailed)
 }
 
 // rootedKey is the cheap test before a conversion to string: whether b
@@ -962,12 +1074,32 @@ func (r *backfillRun) reconcileAnnounced(rec *kgo.Record) error {
 	for i := range objs {
 		bk := objs[i].Bucket + "/" + objs[i].Key
 		if r.inScope(bk) {
-			if err := r.track(r.hash(bk), statePending); err != nil {
+			if err := r.trackAnnounced(r.hash(bk), rec); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// trackAnnounced tracks a key announced by rec as pending, unless its
+// latest marker came after the announcement. A retrying run has read
+// every marker by now, so a failed key announced after its failure is a
+// retry in flight; a plain run treats failed keys as done.
+func (r *backfillRun) trackAnnounced(h keyHash, rec *kgo.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.states[h] {
+	case stateDone, statePending:
+		return nil
+	case stateFailed:
+		if r.b.cfg.RetryFailed && announcedAfter(rec, r.failures[h]) {
+			delete(r.failures, h)
+			r.states[h] = statePending
+		}
+		return nil
+	}
+	return r.setLocked(h, statePending)
 }
 
 // listAll lists every day prefix of every source, day by day (so ingest
@@ -976,19 +1108,20 @@ func (r *backfillRun) listAll(ctx context.Context, sources []logSource, days int
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.b.cfg.ListConcurrency)
 	for d := range days {
-		day := r.b.cfg.From.AddDate(0, 0, d).Format("2006/01/02/")
+		day := r.b.cfg.From.AddDate(0, 0, d)
 		for _, src := range sources {
 			if gctx.Err() != nil {
 				break
 			}
-			g.Go(func() error { return r.listDay(gctx, src.bucket, src.prefix+day) })
+			g.Go(func() error { return r.listDay(gctx, src, day) })
 		}
 	}
 	return g.Wait()
 }
 
-// listDay lists one day prefix and offers each object.
-func (r *backfillRun) listDay(ctx context.Context, bucket, prefix string) error {
+// listDay lists one day prefix of src and offers each object.
+func (r *backfillRun) listDay(ctx context.Context, src logSource, day time.Time) error {
+	bucket, prefix := src.bucket, src.prefix+daysOf(src.layout).folder(day)
 	p := s3.NewListObjectsV2Paginator(r.b.s3, &s3.ListObjectsV2Input{
 		Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(r.b.cfg.ListPageSize),
 	})
@@ -999,7 +1132,7 @@ func (r *backfillRun) listDay(ctx context.Context, bucket, prefix string) error 
 			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for i := range page.Contents {
-			if err := r.offer(ctx, bucket, &page.Contents[i]); err != nil {
+			if err := r.offer(ctx, src, &page.Contents[i]); err != nil {
 				return err
 			}
 		}
@@ -1008,10 +1141,11 @@ func (r *backfillRun) listDay(ctx context.Context, bucket, prefix string) error 
 	return nil
 }
 
-// offer decides about one listed object: ignore it, skip it as done or
-// pending, or announce it.
-func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Object) error {
-	key, size := aws.ToString(o.Key), aws.ToInt64(o.Size)
+// offer decides about one listed object of src: ignore it, skip it as
+// done, failed or pending, or announce it (again, when it failed and is
+// to be retried).
+func (r *backfillRun) offer(ctx context.Context, src logSource, o *s3types.Object) error {
+	bucket, key, size := src.bucket, aws.ToString(o.Key), aws.ToInt64(o.Size)
 	r.listed.Add(1)
 	r.listedBytes.Add(size)
 	info := ClassifyKey(key)
@@ -1023,7 +1157,7 @@ func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Objec
 	bk := bucket + "/" + key
 	h := r.hash(bk)
 	r.mu.Lock()
-	state := r.states[h]
+	state, fail := r.states[h], r.failures[h]
 	r.mu.Unlock()
 	switch state {
 	case stateDone:
@@ -1034,6 +1168,13 @@ func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Objec
 		r.pending.Add(1)
 		r.b.metrics.objects.WithLabelValues("pending").Inc()
 		return nil
+	case stateFailed:
+		if !r.b.cfg.RetryFailed || !wanted(r.b.cfg.RetryReasons, fail.reason) {
+			r.failed.Add(1)
+			r.failedReasons.add(fail.reason)
+			r.b.metrics.objects.WithLabelValues("failed").Inc()
+			return nil
+		}
 	}
 
 	obj := schemas.Object{
@@ -1051,12 +1192,16 @@ func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Objec
 	if err != nil {
 		return fmt.Errorf("encode announcement of s3://%s: %w", bk, err)
 	}
+	// retryOf is the reason of the failure retried, "" for a first
+	// announcement.
+	retryOf := ""
+	if state == stateFailed {
+		retryOf = fail.reason
+	}
 	if r.b.cfg.DryRun {
 		r.dryRunMu.Lock()
 		defer r.dryRunMu.Unlock()
-		r.announced.Add(1)
-		r.announcedBytes.Add(size)
-		r.b.metrics.objects.WithLabelValues("dry_run").Inc()
+		r.countAnnounced(src, size, retryOf, "dry_run")
 		if w := r.b.out.DryRun; w != nil {
 			if _, err := w.Write(append(value, '\n')); err != nil {
 				return fmt.Errorf("write dry run: %w", err)
@@ -1073,11 +1218,19 @@ func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Objec
 	if r.b.cfg.Wait {
 		// Tracked before it is produced: its Ingested record cannot
 		// come before the announcement exists.
-		if err := r.track(h, stateAnnounced); err != nil {
+		r.mu.Lock()
+		err := r.setLocked(h, stateAnnounced)
+		r.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
 	rec := &kgo.Record{Topic: r.b.topics.Name(schemas.TopicObjects), Key: schemas.ObjectKey(&obj), Value: value}
+	result := "announced"
+	if retryOf != "" {
+		rec.Headers = []kgo.RecordHeader{{Key: retryHeader, Value: retryHeaderValue(fail)}}
+		result = "retried"
+	}
 	r.cl.Produce(r.produceCtx, rec, func(_ *kgo.Record, err error) {
 		if err != nil {
 			if r.produceCtx.Err() == nil {
@@ -1086,12 +1239,24 @@ func (r *backfillRun) offer(ctx context.Context, bucket string, o *s3types.Objec
 			}
 			return
 		}
-		r.announced.Add(1)
-		r.announcedBytes.Add(size)
-		r.b.metrics.objects.WithLabelValues("announced").Inc()
+		r.countAnnounced(src, size, retryOf, result)
 		r.b.metrics.bytes.Add(float64(size))
 	})
 	return nil
+}
+
+// countAnnounced counts an announcement of an object of src (in a dry
+// run, one that would be made) under the metric result; retryOf is the
+// reason of the failure it retries, "" for a first one.
+func (r *backfillRun) countAnnounced(src logSource, size int64, retryOf, result string) {
+	r.announced.Add(1)
+	r.announcedBytes.Add(size)
+	r.announcedBy[src.layout].Add(1)
+	if retryOf != "" {
+		r.retried.Add(1)
+		r.retriedReasons.add(retryOf)
+	}
+	r.b.metrics.objects.WithLabelValues(result).Inc()
 }
 
 // flush waits for every announcement handed to the producer. After an
@@ -1122,7 +1287,7 @@ func (r *backfillRun) wait(ctx context.Context) error {
 	ingestedTopic := r.b.topics.Name(schemas.TopicIngested)
 	r.mu.Lock()
 	for _, s := range r.states {
-		if s != stateDone {
+		if s == statePending || s == stateAnnounced {
 			r.waiting++
 		}
 	}
@@ -1154,13 +1319,14 @@ func (r *backfillRun) wait(ctx context.Context) error {
 			}
 			h := r.hash(string(rec.Key))
 			r.mu.Lock()
-			s, ok := r.states[h]
-			if ok && s != stateDone {
+			s := r.states[h]
+			awaited := s == statePending || s == stateAnnounced
+			if awaited {
 				r.states[h] = stateDone
 				r.waiting--
 			}
 			r.mu.Unlock()
-			if !ok || s == stateDone {
+			if !awaited {
 				return
 			}
 			var in schemas.Ingested
@@ -1183,21 +1349,33 @@ func (r *backfillRun) stats() BackfillStats {
 		ReconcileRecords: r.reconcileRecords.Load(),
 		Listed:           r.listed.Load(), ListedBytes: r.listedBytes.Load(),
 		Announced: r.announced.Load(), AnnouncedBytes: r.announcedBytes.Load(),
-		Done: r.done.Load(), Pending: r.pending.Load(), Ignored: r.ignored.Load(),
+		Retried: r.retried.Load(), RetriedReasons: r.retriedReasons.snapshot(),
+		Done: r.done.Load(), Failed: r.failed.Load(), Pending: r.pending.Load(), Ignored: r.ignored.Load(),
+		FailedReasons:   r.failedReasons.snapshot(),
+		SourcesByLayout: map[string]int64{}, AnnouncedByLayout: map[string]int64{},
 		Awaited: r.awaited.Load(), Ingested: r.ingested.Load(), Events: r.events.Load(),
 		Elapsed: now.Sub(r.start),
 	}
 	if at := r.listAt.Load(); at != 0 {
 		s.ListElapsed = now.Sub(time.Unix(0, at))
 	}
+	for i, name := range backfillLayouts {
+		if slices.Contains(r.b.cfg.Layouts, name) {
+			s.SourcesByLayout[name] = r.sourcesBy[i].Load()
+			s.AnnouncedByLayout[name] = r.announcedBy[i].Load()
+		}
+	}
 	return s
 }
 
 // logAttrs returns s as slog attributes.
 func (s BackfillStats) logAttrs() []any {
-	return []any{"sources", s.Sources, "prefixes", s.Prefixes, "prefixes_listed", s.PrefixesListed,
+	return []any{"sources", s.Sources, "sources_by_layout", formatCounts(s.SourcesByLayout),
+		"prefixes", s.Prefixes, "prefixes_listed", s.PrefixesListed,
 		"list_calls", s.ListCalls, "listed", s.Listed, "listed_bytes", s.ListedBytes,
-		"announced", s.Announced, "announced_bytes", s.AnnouncedBytes, "done", s.Done,
+		"announced", s.Announced, "announced_bytes", s.AnnouncedBytes, "announced_by_layout", formatCounts(s.AnnouncedByLayout),
+		"retried", s.Retried, "retried_reasons", formatCounts(s.RetriedReasons), "done", s.Done,
+		"failed", s.Failed, "failed_reasons", formatCounts(s.FailedReasons),
 		"pending", s.Pending, "ignored", s.Ignored, "awaited", s.Awaited, "ingested", s.Ingested, "events", s.Events,
 		"elapsed", s.Elapsed.Round(time.Millisecond)}
 }

@@ -26,7 +26,7 @@ import (
 type bfObject struct {
 	key     string
 	prefix  string // key prefix before AWSLogs/
-	layout  string // LayoutOrganization or LayoutAccount; "" when not a log
+	layout  string // LayoutOrganization, LayoutAccount or LayoutHive; "" when not a log
 	account string
 	region  string
 	kind    schemas.ObjectKind // ObjectUnknown for a file that is not a log
@@ -46,9 +46,12 @@ var (
 // backfillFixture returns the objects of a log bucket: for 2 accounts × 2
 // regions × 5 days (2026-02-28 to 2026-03-04), an organisation trail (three
 // files written in the same minute, with random suffixes), its digests, an
-// account trail and VPC flow logs (hour folders in one region); a copy of
-// the organisation trail under a key prefix; and files that are not logs,
-// in a day folder and at the top.
+// account trail, VPC flow logs (hour folders in one region, Parquet in
+// the other) and VPC flow logs with Hive-compatible prefixes (two hour
+// partitions in one region; no hour partition, and Parquet in an hour
+// partition, in the other); a copy of the organisation trail, and of one
+// Hive flow log, under a key prefix; and files that are not logs, in a
+// day folder and at the top.
 func backfillFixture() []bfObject {
 	rng := rand.New(rand.NewPCG(1, 2))
 	suffix := func() string {
@@ -93,6 +96,31 @@ func backfillFixture() []bfObject {
 					key:    fmt.Sprintf("AWSLogs/%s/vpcflowlogs/%s/%s%s%s_vpcflowlogs_%s_fl-0123456789abcdef0_%s_%08x.log.gz", acct, region, folder, hour, acct, region, stamp, rng.Uint32()),
 					layout: LayoutAccount, account: acct, region: region, kind: schemas.ObjectVPCFlow, day: day,
 				})
+				hive := func(prefix, hour string, kind schemas.ObjectKind) {
+					ext := ".log.gz"
+					if kind == schemas.ObjectVPCFlowParquet {
+						ext = ".log.parquet"
+					}
+					out = append(out, bfObject{
+						key: fmt.Sprintf("%sAWSLogs/aws-account-id=%s/aws-service=vpcflowlogs/aws-region=%s/year=%04d/month=%02d/day=%02d/%s%s_vpcflowlogs_%s_fl-0fedcba9876543210_%s_%08x%s",
+							prefix, acct, region, day.Year(), int(day.Month()), day.Day(), hour, acct, region, stamp, rng.Uint32(), ext),
+						prefix: prefix, layout: LayoutHive, account: acct, region: region, kind: kind, day: day,
+					})
+				}
+				if region == "eu-west-1" {
+					hive("", "hour=03/", schemas.ObjectVPCFlow)
+					hive("", "hour=21/", schemas.ObjectVPCFlow)
+					if acct == bfAccounts[0] {
+						hive("team-a/", "hour=03/", schemas.ObjectVPCFlow)
+					}
+				} else {
+					hive("", "", schemas.ObjectVPCFlow)
+					hive("", "hour=10/", schemas.ObjectVPCFlowParquet)
+					out = append(out, bfObject{
+						key:    fmt.Sprintf("AWSLogs/%s/vpcflowlogs/%s/%s%s_vpcflowlogs_%s_fl-0123456789abcdef1_%s_%08x.log.parquet", acct, region, folder, acct, region, stamp, rng.Uint32()),
+						layout: LayoutAccount, account: acct, region: region, kind: schemas.ObjectVPCFlowParquet, day: day,
+					})
+				}
 			}
 		}
 		// Delivered just after midnight into the previous day's folder:
@@ -119,6 +147,9 @@ func bfBody(t testing.TB, o bfObject) []byte {
 	switch o.kind {
 	case schemas.ObjectCloudTrail:
 		return gz(mustRead(t, "testdata/cloudtrail/delivery.json"))
+	case schemas.ObjectVPCFlowParquet:
+		// Not a Parquet file: the backfill tests only list it.
+		return []byte("PAR1 listed, not decoded PAR1")
 	case schemas.ObjectVPCFlow:
 		return gz([]byte("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
 			"2 " + o.account + " eni-0a1b2c3d4e5f60718 203.0.113.12 10.0.1.5 44321 443 6 10 5000 1772446500 1772446560 ACCEPT OK\n"))
@@ -213,6 +244,49 @@ func announcedKeys(t *testing.T, kcfg kafka.Config, topics schemas.TopicNames, b
 	return keys
 }
 
+// startWorker runs an ingest worker until the test ends.
+func startWorker(t *testing.T, kcfg kafka.Config, topics schemas.TopicNames, s3c *s3.Client) {
+	t.Helper()
+	w, err := New(testConfig(), kcfg, topics, s3c, testLogger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("worker Run: %v", err)
+		}
+	})
+}
+
+// markerRecord returns an ingested-topic record: the done-marker of
+// bucket/key with result, produced at at (now when zero).
+func markerRecord(topics schemas.TopicNames, bucket, key, result string, at time.Time) *kgo.Record {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	v, _ := json.Marshal(schemas.Ingested{V: 1, Bucket: bucket, Key: key, Result: result, Events: 4, Time: at.UTC()})
+	return &kgo.Record{Topic: topics.Name(schemas.TopicIngested), Key: []byte(bucket + "/" + key), Value: v, Timestamp: at}
+}
+
+// seedRecords produces records outside any transaction. Records of one
+// partition (of one key) land in the order given; a record's Timestamp,
+// when set, is kept.
+func seedRecords(t *testing.T, kcfg kafka.Config, records ...*kgo.Record) {
+	t.Helper()
+	cl, err := kafka.NewClient(kcfg, "seed-plain", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sameKeys fails unless got holds each key of want exactly once.
 func sameKeys(t *testing.T, what string, got, want []string) {
 	t.Helper()
@@ -254,6 +328,18 @@ func TestBackfillAnnouncesRange(t *testing.T) {
 		}, 2},
 		{"account layout flow logs", func(c *BackfillConfig) {
 			c.Layouts, c.Kinds = []string{LayoutAccount}, []schemas.ObjectKind{schemas.ObjectVPCFlow}
+		}, 4},
+		{"hive flow logs", func(c *BackfillConfig) {
+			c.Layouts, c.Kinds = []string{LayoutHive}, []schemas.ObjectKind{schemas.ObjectVPCFlow}
+		}, 4},
+		{"hive parquet of one account", func(c *BackfillConfig) {
+			c.Layouts, c.Accounts, c.Kinds = []string{LayoutHive}, []string{bfAccounts[0]}, []schemas.ObjectKind{schemas.ObjectVPCFlowParquet}
+		}, 6},
+		{"hive one account and region, one day", func(c *BackfillConfig) {
+			c.Layouts, c.Accounts, c.Regions, c.From = []string{LayoutHive}, []string{bfAccounts[1]}, []string{"eu-west-1"}, c.To
+		}, 0},
+		{"flow logs of every layout", func(c *BackfillConfig) {
+			c.Kinds = []schemas.ObjectKind{schemas.ObjectVPCFlow, schemas.ObjectVPCFlowParquet}
 		}, 0},
 		{"one account and region", func(c *BackfillConfig) {
 			c.Accounts, c.Regions = []string{bfAccounts[1]}, []string{"us-east-1"}
@@ -283,7 +369,41 @@ func TestBackfillAnnouncesRange(t *testing.T) {
 				stats.Listed != stats.Announced+stats.Ignored || stats.PrefixesListed != stats.Prefixes || stats.Phase != "done" {
 				t.Errorf("stats = %+v, want %d announced and %d ignored", stats, len(want), tc.ignored)
 			}
+			checkLayoutCounts(t, stats, cfg, bfLayouts(objects, want))
 		})
+	}
+}
+
+// bfLayouts counts keys by the layout the fixture put them in.
+func bfLayouts(objects []bfObject, keys []string) map[string]int64 {
+	counts := map[string]int64{}
+	for _, o := range objects {
+		if slices.Contains(keys, o.key) {
+			counts[o.layout]++
+		}
+	}
+	return counts
+}
+
+// checkLayoutCounts checks the per-layout counts of stats: every
+// configured layout and no other, sources adding up, and the
+// announcements by layout.
+func checkLayoutCounts(t *testing.T, stats BackfillStats, cfg BackfillConfig, announced map[string]int64) {
+	t.Helper()
+	var sources int64
+	for _, l := range cfg.Layouts {
+		n, ok := stats.SourcesByLayout[l]
+		if !ok {
+			t.Errorf("SourcesByLayout = %v: no %s", stats.SourcesByLayout, l)
+		}
+		sources += n
+		if got := stats.AnnouncedByLayout[l]; got != announced[l] {
+			t.Errorf("AnnouncedByLayout[%s] = %d, want %d", l, got, announced[l])
+		}
+	}
+	if len(stats.SourcesByLayout) != len(cfg.Layouts) || len(stats.AnnouncedByLayout) != len(cfg.Layouts) || sources != stats.Sources {
+		t.Errorf("by layout: sources %v, announced %v; want the layouts %v, sources adding up to %d",
+			stats.SourcesByLayout, stats.AnnouncedByLayout, cfg.Layouts, stats.Sources)
 	}
 }
 
@@ -294,10 +414,7 @@ func TestBackfillAnnouncesRange(t *testing.T) {
 func TestBackfillSkipsDoneAndPending(t *testing.T) {
 	s3c, bucket, objects, kcfg, topics, cfg, want := newBFEnv(t)
 
-	ingested := func(key string) *kgo.Record {
-		v, _ := json.Marshal(schemas.Ingested{V: 1, Bucket: bucket, Key: key, Result: "ok", Events: 4, Time: time.Now().UTC()})
-		return &kgo.Record{Topic: topics.Name(schemas.TopicIngested), Key: []byte(bucket + "/" + key), Value: v}
-	}
+	ingested := func(key string) *kgo.Record { return markerRecord(topics, bucket, key, "ok", time.Time{}) }
 	done, pending := want[:6], want[6:10]
 	committed, aborted := want[10], want[11]
 	var records []*kgo.Record
@@ -340,14 +457,7 @@ func TestBackfillSkipsDoneAndPending(t *testing.T) {
 		}
 	}
 	cl.Close()
-	plain, err := kafka.NewClient(kcfg, "seed-plain", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plain.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	plain.Close()
+	seedRecords(t, kcfg, records...)
 
 	stats, err := runBackfill(t, ctx, cfg, kcfg, topics, s3c)
 	if err != nil {
@@ -457,7 +567,15 @@ func TestBackfillResume(t *testing.T) {
 // announcements, then backfills new objects with Wait while a worker
 // runs: the backfill returns once they are ingested, with their events.
 func TestBackfillThenIngest(t *testing.T) {
-	s3c, bucket, objects, kcfg, topics, cfg, want := newBFEnv(t)
+	s3c, bucket := testS3(t)
+	objects := backfillFixture()
+	putFixture(t, s3c, bucket, objects)
+	kcfg, topics := testBroker(t, 3)
+	cfg := bfConfig(bucket)
+	// The fixture's Parquet files are not Parquet: this test is about the
+	// hand-over to ingest, not about a decoder.
+	cfg.Kinds = slices.DeleteFunc(cfg.Kinds, func(k schemas.ObjectKind) bool { return k == schemas.ObjectVPCFlowParquet })
+	want := bfSelect(objects, cfg)
 
 	stats, err := runBackfill(t, context.Background(), cfg, kcfg, topics, s3c)
 	if err != nil || stats.Announced != int64(len(want)) {
@@ -496,19 +614,7 @@ func TestBackfillThenIngest(t *testing.T) {
 		fresh = append(fresh, o)
 	}
 	putFixture(t, s3c, bucket, fresh)
-	w2, err := New(testConfig(), kcfg, topics, s3c, testLogger(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, stopWorker := context.WithCancel(context.Background())
-	werr := make(chan error, 1)
-	go func() { werr <- w2.Run(wctx) }()
-	defer func() {
-		stopWorker()
-		if err := <-werr; err != nil {
-			t.Errorf("worker Run: %v", err)
-		}
-	}()
+	startWorker(t, kcfg, topics, s3c)
 
 	cfg.Wait = true
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -536,6 +642,14 @@ func TestBackfillConfigValidate(t *testing.T) {
 		{"bucket twice", func(c *BackfillConfig) { c.Buckets = []string{"ok-bucket", "ok-bucket"} }, "backfill.buckets[1]"},
 		{"prefix with AWSLogs", func(c *BackfillConfig) { c.Prefix = "x/AWSLogs/" }, "backfill.prefix"},
 		{"unknown layout", func(c *BackfillConfig) { c.Layouts = []string{"org"} }, "backfill.layouts[0]"},
+		{"hive layout alone", func(c *BackfillConfig) { c.Layouts = []string{LayoutHive} }, ""},
+		{"retry some reasons", func(c *BackfillConfig) {
+			c.RetryFailed, c.RetryReasons = true, []string{ReasonAccessDenied, ReasonObjectMissing}
+		}, ""},
+		{"retry an unknown reason", func(c *BackfillConfig) {
+			c.RetryFailed, c.RetryReasons = true, []string{ReasonAccessDenied, "not_found"}
+		}, "backfill.retry_reasons[1]"},
+		{"reasons without retry", func(c *BackfillConfig) { c.RetryReasons = []string{ReasonAccessDenied} }, "backfill.retry_reasons"},
 		{"bad org", func(c *BackfillConfig) { c.Orgs = []string{"o-short"} }, "backfill.orgs[0]"},
 		{"bad account", func(c *BackfillConfig) { c.Accounts = []string{"111122223333", "1234"} }, "backfill.accounts[1]"},
 		{"bad region", func(c *BackfillConfig) { c.Regions = []string{"Europe"} }, "backfill.regions[0]"},
@@ -569,11 +683,13 @@ func TestBackfillScope(t *testing.T) {
 	r := &backfillRun{
 		b:     &Backfill{cfg: cfg},
 		roots: []string{"logs/AWSLogs/"},
-		sources: map[string]bool{
-			"logs/AWSLogs/o-abcdefghij/111122223333/CloudTrail/eu-west-1/": true,
-			"logs/AWSLogs/111122223333/vpcflowlogs/eu-west-1/":             true,
+		sources: map[string]dayFolders{
+			"logs/AWSLogs/o-abcdefghij/111122223333/CloudTrail/eu-west-1/":                           plainDays,
+			"logs/AWSLogs/111122223333/vpcflowlogs/eu-west-1/":                                       plainDays,
+			"logs/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/": hiveDays,
 		},
 	}
+	const hive = "logs/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region="
 	for _, tc := range []struct {
 		key  string
 		want bool
@@ -588,6 +704,14 @@ func TestBackfillScope(t *testing.T) {
 		{"logs/AWSLogs/o-abcdefghij/111122223333/CloudTrail/eu-west-1/f.json.gz", false},
 		{"other/AWSLogs/o-abcdefghij/111122223333/CloudTrail/eu-west-1/2026/03/01/f.json.gz", false},
 		{"logs/x/AWSLogs/111122223333/vpcflowlogs/eu-west-1/2026/03/01/f.log.gz", false},
+		{hive + "eu-west-1/year=2026/month=03/day=01/f.log.gz", true},
+		{hive + "eu-west-1/year=2026/month=03/day=02/hour=23/f.log.parquet", true},
+		{hive + "eu-west-1/year=2026/month=02/day=28/hour=23/f.log.gz", false},
+		{hive + "eu-west-1/year=2026/month=03/day=03/f.log.gz", false},
+		{hive + "us-east-1/year=2026/month=03/day=01/f.log.gz", false},
+		{hive + "eu-west-1/2026/03/01/f.log.gz", false},
+		{hive + "eu-west-1/year=2026/month=3/day=1/f.log.gz", false},
+		{"logs/AWSLogs/111122223333/vpcflowlogs/eu-west-1/year=2026/month=03/day=01/f.log.gz", false},
 	} {
 		if got := r.inScope(tc.key); got != tc.want {
 			t.Errorf("inScope(%q) = %v, want %v", tc.key, got, tc.want)
@@ -624,6 +748,41 @@ func TestBackfillLimiter(t *testing.T) {
 	}
 }
 
+func TestBackfillSummary(t *testing.T) {
+	stats := BackfillStats{
+		Sources: 6, SourcesByLayout: map[string]int64{LayoutOrganization: 2, LayoutAccount: 2, LayoutHive: 2},
+		PrefixesListed: 12, Listed: 40, ListedBytes: 4096, Announced: 9, AnnouncedBytes: 1024,
+		AnnouncedByLayout: map[string]int64{LayoutOrganization: 4, LayoutAccount: 1, LayoutHive: 4},
+		Retried:           3, RetriedReasons: map[string]int64{ReasonAccessDenied: 2, ReasonObjectMissing: 1},
+		Done: 20, Pending: 5, Ignored: 4, Failed: 2, FailedReasons: map[string]int64{ReasonGzipCorrupt: 2},
+		Elapsed: 1500 * time.Millisecond,
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*BackfillConfig)
+		stats  BackfillStats
+		want   string
+	}{
+		{"retrying dry run", func(c *BackfillConfig) { c.DryRun, c.RetryFailed = true, true }, stats,
+			"6 sources (account 2, hive 2, organization 2), 12 prefixes listed, 40 objects (4.0 KiB), in 1.5s\n" +
+				"would announce 9 (1.0 KiB): account 1, hive 4, organization 4; would retry 3 of them (access_denied 2, object_missing 1)\n" +
+				"skipped 20 already ingested, 5 pending, 4 of other kinds\n" +
+				"not retried: 2 dead-lettered by ingest (gzip_corrupt 2)\n"},
+		{"retrying nothing", func(c *BackfillConfig) { c.RetryFailed = true }, BackfillStats{SourcesByLayout: map[string]int64{LayoutHive: 0}, AnnouncedByLayout: map[string]int64{LayoutHive: 0}},
+			"0 sources (hive 0), 0 prefixes listed, 0 objects (0 B), in 0s\n" +
+				"announced 0 (0 B): hive 0; retried 0 of them\n" +
+				"skipped 0 already ingested, 0 pending, 0 of other kinds\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := bfConfig("logs")
+			tc.mutate(&cfg)
+			if got := tc.stats.Summary(&cfg); got != tc.want {
+				t.Errorf("Summary =\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestBackfillStats(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -635,6 +794,10 @@ func TestBackfillStats(t *testing.T) {
 		{"a quarter", BackfillStats{Phase: "list", Prefixes: 8, PrefixesListed: 2, Announced: 50, AnnouncedBytes: 3 << 20, ListElapsed: 10 * time.Second}, 30 * time.Second, "announced 50 (3.0 MiB), done 0, pending 0, ignored 0, 5 obj/s, ETA 30s"},
 		{"waiting", BackfillStats{Phase: "wait", Prefixes: 1, PrefixesListed: 1, Announced: 3, Awaited: 3, Ingested: 2, Events: 8, ListElapsed: time.Second}, 0, "ingested 2/3 (8 events)"},
 		{"reconcile", BackfillStats{Phase: "reconcile", Sources: 4, ReconcileRecords: 1500}, -1, "4 sources, 1500 records read"},
+		{"discover", BackfillStats{Phase: "discover", Sources: 5, SourcesByLayout: map[string]int64{LayoutOrganization: 3, LayoutHive: 2}, ListCalls: 9}, -1,
+			"5 sources (hive 2, organization 3), 9 list calls"},
+		{"retrying", BackfillStats{Phase: "list", Prefixes: 4, PrefixesListed: 4, Announced: 6, Retried: 2, Done: 3, Failed: 1, ListElapsed: time.Second}, 0,
+			"announced 6 (0 B), retried 2, done 3, failed 1, pending 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.stats.ETA(); got != tc.wantETA {

@@ -19,19 +19,27 @@ import (
 // on stderr. It reads the kafka, topics, s3 and log sections of the
 // config file; what to list comes from the flags. Interrupted (Ctrl-C),
 // it exits non-zero, and the same command resumes it: nothing is skipped
-// and nothing announced twice.
+// and nothing announced twice. With --retry-failed it also announces again
+// the objects ingest dead-lettered, once the cause is fixed.
 func runBackfill(ctx context.Context, inv *invocation) error {
-	fs := inv.flags("--bucket BUCKET --from YYYY-MM-DD [--to YYYY-MM-DD] [--prefix P] [--org O] [--accounts A,...] [--regions R,...] [--kinds K,...] [--dry-run] [--wait]")
+	fs := inv.flags("--bucket BUCKET --from YYYY-MM-DD [--to YYYY-MM-DD] [--prefix P] [--org O] [--accounts A,...] [--regions R,...] [--kinds K,...] [--retry-failed [--retry-reasons R,...]] [--dry-run] [--wait]\n\n" +
+		"Announces the log objects of the day prefixes from --from to --to that are neither ingested\n" +
+		"(the ingested topic) nor announced (the objects topic). Run the same command again to resume.\n\n" +
+		"An object ingest dead-lettered (access denied, missing, corrupt, ...) counts as ingested. Once the\n" +
+		"cause is fixed (a bucket policy, a KMS key grant, an object restored), --retry-failed announces\n" +
+		"such objects again, only those with the reasons given by --retry-reasons if set. An object already\n" +
+		"announced again since its failure, by an earlier run or anyone, is not announced twice. Try it\n" +
+		"with --dry-run first: the summary counts the objects that would be retried by reason.")
 	cfgPath := configFlag(fs)
 	def := ingest.DefaultBackfillConfig()
-	var buckets, layouts, orgs, accounts, regions, kinds stringList
+	var buckets, layouts, orgs, accounts, regions, kinds, retryReasons stringList
 	fs.Var(&buckets, "bucket", "log `bucket` to list; repeat or separate with commas")
 	prefix := fs.String("prefix", "", "S3 key `prefix` before AWSLogs/ (a trail's key prefix)")
-	fs.Var(&layouts, "layouts", "key layouts to list: organization (AWSLogs/<org>/<account>/...), account (AWSLogs/<account>/...) (default both)")
+	fs.Var(&layouts, "layouts", "key layouts to list, comma-separated: organization (AWSLogs/<org>/<account>/...), account (AWSLogs/<account>/...), hive (flow logs under AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/year=.../) (default all three)")
 	fs.Var(&orgs, "org", "organisation `id` (o-...) to list; repeat or separate with commas (default every one found)")
 	fs.Var(&accounts, "accounts", "account ids to list, comma-separated (default every one found)")
 	fs.Var(&regions, "regions", "regions to list, comma-separated (default every one found)")
-	fs.Var(&kinds, "kinds", "object kinds to announce, comma-separated: cloudtrail, cloudtrail-digest, cloudtrail-insights, vpcflow, vpcflow-parquet (default all but vpcflow-parquet)")
+	fs.Var(&kinds, "kinds", "object kinds to announce, comma-separated: cloudtrail, cloudtrail-digest, cloudtrail-insights, vpcflow, vpcflow-parquet (default all)")
 	from := fs.String("from", "", "first `day` to list, YYYY-MM-DD (UTC), or today or yesterday (required)")
 	to := fs.String("to", "today", "last `day` to list, inclusive, YYYY-MM-DD (UTC), or today or yesterday")
 	fs.IntVar(&def.ListConcurrency, "concurrency", def.ListConcurrency, "S3 listings at once")
@@ -40,6 +48,8 @@ func runBackfill(ctx context.Context, inv *invocation) error {
 	fs.DurationVar(&def.ProgressInterval, "progress-interval", def.ProgressInterval, "how often progress is logged when stderr is not a terminal")
 	fs.BoolVar(&def.DryRun, "dry-run", false, "announce nothing; print the objects that would be announced as JSON lines on stdout")
 	fs.BoolVar(&def.Wait, "wait", false, "after announcing, wait until ingest has finished every object (progress shows the events)")
+	fs.BoolVar(&def.RetryFailed, "retry-failed", false, "also announce objects whose latest done-marker is a failure (dead-lettered), unless announced again since")
+	fs.Var(&retryReasons, "retry-reasons", "retry only the failures with these dead-letter `reasons`, comma-separated: access_denied, object_missing, s3_error, unsupported_format, gzip_corrupt, ... (implies --retry-failed; default every reason)")
 	if err := fs.Parse(inv.args); err != nil {
 		return err
 	}
@@ -52,6 +62,9 @@ func runBackfill(ctx context.Context, inv *invocation) error {
 		cfg.Layouts = l
 	}
 	cfg.Orgs, cfg.Accounts, cfg.Regions = splitList(orgs), splitList(accounts), splitList(regions)
+	if r := splitList(retryReasons); len(r) > 0 {
+		cfg.RetryFailed, cfg.RetryReasons = true, r
+	}
 	if k := splitList(kinds); len(k) > 0 {
 		cfg.Kinds = nil
 		for _, s := range k {
@@ -97,16 +110,9 @@ func runBackfill(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	verb := "announced"
-	if cfg.DryRun {
-		verb = "would announce"
+	for line := range strings.Lines(stats.Summary(&cfg)) {
+		fmt.Fprintf(inv.stderr, "backfill: %s", line)
 	}
-	waited := ""
-	if cfg.Wait {
-		waited = fmt.Sprintf("; ingested %d objects, %d events", stats.Ingested, stats.Events)
-	}
-	fmt.Fprintf(inv.stderr, "backfill: %d prefixes listed, %d objects (%d bytes); %s %d, %d already ingested, %d pending, %d of other kinds%s; in %s\n",
-		stats.PrefixesListed, stats.Listed, stats.ListedBytes, verb, stats.Announced, stats.Done, stats.Pending, stats.Ignored, waited, stats.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
