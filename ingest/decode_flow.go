@@ -265,11 +265,10 @@ func decodeFlow(r io.Reader, obj ObjectInfo, lim Limits, emit Emitter, bufSize i
 		maxLine = DefaultLimits().MaxRecordBytes
 	}
 	d := &flowDecoder{
-		obj:   obj,
 		emit:  emit,
 		lines: flowLineReader{br: bufio.NewReaderSize(r, bufSize), max: maxLine},
 	}
-	d.objectSum = flowObjectSum(obj.Bucket, obj.Key)
+	d.reset(obj)
 	return d.run()
 }
 
@@ -289,10 +288,19 @@ func flowObjectSum(bucket, key string) [sha256.Size]byte {
 // flowDecoder holds the state of one DecodeFlow call. Everything in it is
 // reused from record to record.
 type flowDecoder struct {
-	obj   ObjectInfo
+	flowRecords
 	emit  Emitter
 	lines flowLineReader
-	// cols is the field of each column, in header order.
+}
+
+// flowRecords turns flow log records, each given as the text line of its
+// values, into events. It is the part of decoding that the text form
+// (DecodeFlow) and the Parquet form (FlowParquetDecoder) share, so a record
+// gives the same event, id included, whichever form it came in. Everything
+// in it is reused from record to record, and from object to object.
+type flowRecords struct {
+	obj ObjectInfo
+	// cols is the field of each column, in header (or Parquet schema) order.
 	cols []flowField
 	// caches holds recent values per field (see flowIntern).
 	caches [flowFieldCount]flowIntern
@@ -344,30 +352,41 @@ func (d *flowDecoder) run() error {
 		if err != nil {
 			return fmt.Errorf("read flow log s3://%s/%s at record %d: %w", d.obj.Bucket, d.obj.Key, index, err)
 		}
-		if index > math.MaxUint32 {
-			// Unreachable with the default MaxObjectBytes (8 GiB holds
-			// far fewer lines), but Index is 32 bits: never wrap it.
-			return decodeErr(ReasonDecompressionLimit, "flow log s3://%s/%s: more than %d records",
-				d.obj.Bucket, d.obj.Key, uint64(math.MaxUint32)+1)
-		}
-		if tooLong {
-			bad := &DecodeError{Reason: ReasonRecordTooLarge,
-				Err: fmt.Errorf("flow record %d longer than %d bytes", index, d.lines.max)}
-			if err := d.emit.BadRecord(index, bad, line); err != nil {
-				return err
-			}
-			continue
-		}
-		if bad := d.record(index, line); bad != nil {
-			if err := d.emit.BadRecord(index, bad, line); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := d.emit.Event(&d.ev); err != nil {
+		if err := d.emitLine(index, line, tooLong, d.lines.max, d.emit); err != nil {
 			return err
 		}
 	}
+}
+
+// reset readies d for a new object: its id prefix and an empty column list.
+// The string caches are kept: their values stay valid strings.
+func (d *flowRecords) reset(obj ObjectInfo) {
+	d.obj = obj
+	d.objectSum = flowObjectSum(obj.Bucket, obj.Key)
+	d.cols = d.cols[:0]
+}
+
+// emitLine decodes record index, the text line of its values, and hands the
+// event to emit, or the line to emit.BadRecord when it cannot be decoded
+// (tooLong: line holds only the first maxLine bytes of a longer record).
+// It returns emit's error, or an object error when index is beyond what an
+// event can number.
+func (d *flowRecords) emitLine(index int64, line []byte, tooLong bool, maxLine int, emit Emitter) error {
+	if index > math.MaxUint32 {
+		// Unreachable with the default limits (8 GiB holds far fewer
+		// records), but Index is 32 bits: never wrap it.
+		return decodeErr(ReasonDecompressionLimit, "flow log s3://%s/%s: more than %d records",
+			d.obj.Bucket, d.obj.Key, uint64(math.MaxUint32)+1)
+	}
+	if tooLong {
+		bad := &DecodeError{Reason: ReasonRecordTooLarge,
+			Err: fmt.Errorf("flow record %d longer than %d bytes", index, maxLine)}
+		return emit.BadRecord(index, bad, line)
+	}
+	if bad := d.record(index, line); bad != nil {
+		return emit.BadRecord(index, bad, line)
+	}
+	return emit.Event(&d.ev)
 }
 
 // parseHeader reads the field names of the header line into d.cols. A
@@ -427,7 +446,7 @@ func flowNextToken(line []byte) (tok, rest []byte) {
 
 // record decodes one line into d.ev. It returns the reason the line is bad,
 // or nil.
-func (d *flowDecoder) record(index int64, line []byte) *DecodeError {
+func (d *flowRecords) record(index int64, line []byte) *DecodeError {
 	f := &d.flow
 	*f = schemas.Flow{}
 	d.account = ""
@@ -550,7 +569,7 @@ func flowEventName(f *schemas.Flow) string {
 // setString sets the string field of the record that field names to tok:
 // from the field's cache when tok is a recent value, else later, from the
 // record's arena string.
-func (d *flowDecoder) setString(field flowField, tok []byte) {
+func (d *flowRecords) setString(field flowField, tok []byte) {
 	dst := d.stringField(field)
 	var cache *flowIntern
 	if flowCached(field) {
@@ -566,7 +585,7 @@ func (d *flowDecoder) setString(field flowField, tok []byte) {
 }
 
 // stringField returns where the string field named field goes.
-func (d *flowDecoder) stringField(field flowField) *string {
+func (d *flowRecords) stringField(field flowField) *string {
 	f := &d.flow
 	switch field {
 	case flowAccountID:

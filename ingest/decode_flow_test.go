@@ -234,22 +234,27 @@ func TestDecodeFlowGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			obj := flowTestObject(c.name)
 			records, err := flowDecodeAll(c.input(t), obj, c.limits(), flowReadBufferSize)
-			got := flowGoldenJSON(t, records, err)
-			path := filepath.Join("testdata", "flow", c.name+".golden.json")
-			if flowUpdateGolden() {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rErr := os.ReadFile(path)
-			if rErr != nil {
-				t.Fatalf("%v (run go test ./ingest -run Flow -update)", rErr)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoded %s differs from %s (run with -update to accept):\n%s", c.name, path, got)
-			}
+			flowCheckGolden(t, filepath.Join("testdata", "flow", c.name+".golden.json"), flowGoldenJSON(t, records, err))
 		})
+	}
+}
+
+// flowCheckGolden compares got with the golden file at path, or rewrites
+// the file with -update.
+func flowCheckGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if flowUpdateGolden() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ingest -run Flow -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("decoded differently from %s (run with -update to accept):\n%s", path, got)
 	}
 }
 
