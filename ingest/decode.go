@@ -41,16 +41,29 @@ type Limits struct {
 	MinRatioBytes int64 `yaml:"min_ratio_bytes"`
 	// MaxDepth is the deepest JSON nesting accepted in a record. Default 64.
 	MaxDepth int `yaml:"max_depth"`
+	// MaxParquetBytes bounds the memory held to decode one Parquet flow
+	// log object: its footer and the metadata kept from it, and for each
+	// column read, its window on the file, its current page (compressed
+	// and decompressed) and its dictionary. A row group whose columns
+	// together take at most a quarter of it is read in one request. A file
+	// that needs more (a larger footer, larger pages) goes to the
+	// dead-letter topic with ReasonParquetLimit. The size of a row group
+	// or column chunk does not matter otherwise: pages are read one at a
+	// time. (MaxObjectBytes and MaxRatio apply to a Parquet object's rows
+	// as the flow log text they stand for.) Default 32 MiB: with the
+	// default concurrency, 512 MiB at worst for Parquet pages.
+	MaxParquetBytes int64 `yaml:"max_parquet_bytes"`
 }
 
 // DefaultLimits returns the default decode limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxRecordBytes: 4 << 20,
-		MaxObjectBytes: 8 << 30,
-		MaxRatio:       200,
-		MinRatioBytes:  16 << 20,
-		MaxDepth:       64,
+		MaxRecordBytes:  4 << 20,
+		MaxObjectBytes:  8 << 30,
+		MaxRatio:        200,
+		MinRatioBytes:   16 << 20,
+		MaxDepth:        64,
+		MaxParquetBytes: 32 << 20,
 	}
 }
 
@@ -67,6 +80,8 @@ func (l *Limits) Validate() error {
 		return errors.New("ingest.limits.min_ratio_bytes: must not be negative")
 	case l.MaxDepth < 8:
 		return fmt.Errorf("ingest.limits.max_depth: must be at least 8, got %d", l.MaxDepth)
+	case l.MaxParquetBytes < 1<<20:
+		return fmt.Errorf("ingest.limits.max_parquet_bytes: must be at least 1048576 (1 MiB), got %d", l.MaxParquetBytes)
 	}
 	return nil
 }

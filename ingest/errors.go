@@ -24,6 +24,15 @@ const (
 	ReasonS3Error            = "s3_error"
 	ReasonUnsupportedFormat  = "unsupported_format"
 	ReasonBadAnnouncement    = "bad_announcement"
+	// ReasonBadParquet is an object delivered as Parquet that is not one,
+	// is damaged (a footer, page or column that disagrees with the file's
+	// metadata or does not decode), or uses what FlowParquetDecoder does
+	// not read (encryption, a compression codec or encoding it lacks, a
+	// flow log field that is not a flat column of numbers or strings).
+	ReasonBadParquet = "bad_parquet"
+	// ReasonParquetLimit is a Parquet object whose footer or pages need
+	// more memory than Limits.MaxParquetBytes allows.
+	ReasonParquetLimit = "parquet_limit"
 )
 
 // DecodeError is a permanent failure to decode a whole object or one
