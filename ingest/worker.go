@@ -296,8 +296,7 @@ func (b *batch) object(ctx context.Context, obj *schemas.Object) error {
 		done("digest", 0, 0)
 		return nil
 	case schemas.ObjectVPCFlowParquet:
-		objectDLQ(ReasonUnsupportedFormat, errors.New("flow logs delivered as Parquet are not decoded yet; deliver them as text"))
-		return nil
+		return b.parquetObject(ctx, obj, done, objectDLQ)
 	default:
 		objectDLQ(ReasonUnknownKind, fmt.Errorf("key %q is not a CloudTrail or VPC flow log object", obj.Key))
 		return nil
