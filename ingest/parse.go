@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,9 +29,12 @@ type ParseOptions struct {
 // file, a folder (read recursively, in name order) or "-" for standard
 // input. Gzip and plain files are told apart by their content, CloudTrail
 // (every shape CloudTrailDecoder reads) and VPC flow logs by their first
-// bytes. Events go to out as NDJSON, one line each; a file that cannot be
-// read, or one of its records, is named on errs with the reason, and the
-// rest go on. It returns how many files or records failed.
+// bytes; a file starting with Parquet's magic ("PAR1") is a VPC flow log
+// delivered as Parquet (FlowParquetDecoder), which is read from its end,
+// so from a named file only: not from standard input, nor gzipped. Events
+// go to out as NDJSON, one line each; a file that cannot be read, or one
+// of its records, is named on errs with the reason, and the rest go on. It
+// returns how many files or records failed.
 func ParseFiles(paths []string, stdin io.Reader, out, errs io.Writer, opts ParseOptions) (failed int, err error) {
 	w := bufio.NewWriterSize(out, 256<<10)
 	p := &fileParser{
@@ -56,7 +60,11 @@ func ParseFiles(paths []string, stdin io.Reader, out, errs io.Writer, opts Parse
 				p.failed++
 				continue
 			}
-			p.file(f, fh)
+			if size, ok := parquetFile(fh); ok {
+				p.parquet(f, fh, size)
+			} else {
+				p.file(f, fh)
+			}
 			_ = fh.Close()
 		}
 		if p.werr != nil {
@@ -102,6 +110,7 @@ type fileParser struct {
 	stream *Stream
 	br     *bufio.Reader // over stream, reused for every file
 	ct     *CloudTrailDecoder
+	pq     *FlowParquetDecoder // made at the first Parquet file
 	failed int
 	werr   error // the first error writing out: stops everything
 	name   string
@@ -118,12 +127,14 @@ func (p *fileParser) file(name string, r io.Reader) {
 		fail(err)
 		return
 	}
-	info := ObjectInfo{Key: name, Now: p.opts.Now}
-	ki := ClassifyKey(filepath.ToSlash(name))
-	info.AccountID, info.Region = ki.AccountID, ki.Region
+	info := p.objectInfo(name)
 	br := p.br
 	br.Reset(p.stream)
 	var err error
+	if head, _ := br.Peek(len(parquetMagic)); string(head) == parquetMagic {
+		fail(errors.New("a Parquet file is read from its end: name it, uncompressed, rather than piping it in or gzipping it"))
+		return
+	}
 	if isFlow(br) {
 		info.Kind = schemas.ObjectVPCFlow
 		err = DecodeFlow(br, info, p.opts.Limits, p)
@@ -133,6 +144,42 @@ func (p *fileParser) file(name string, r io.Reader) {
 	}
 	if err != nil && p.werr == nil {
 		fail(err)
+	}
+}
+
+// objectInfo describes the local file name as an object, with the account
+// and region its name holds when it is named as AWS names log objects.
+func (p *fileParser) objectInfo(name string) ObjectInfo {
+	info := ObjectInfo{Key: name, Now: p.opts.Now}
+	ki := ClassifyKey(filepath.ToSlash(name))
+	info.AccountID, info.Region = ki.AccountID, ki.Region
+	return info
+}
+
+// parquetFile reports whether f starts with Parquet's magic, and its size.
+func parquetFile(f *os.File) (int64, bool) {
+	var head [len(parquetMagic)]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil || string(head[:]) != parquetMagic {
+		return 0, false
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	return st.Size(), true
+}
+
+// parquet decodes a Parquet flow log file of size bytes.
+func (p *fileParser) parquet(name string, r io.ReaderAt, size int64) {
+	p.name = name
+	info := p.objectInfo(name)
+	info.Kind = schemas.ObjectVPCFlowParquet
+	if p.pq == nil {
+		p.pq = NewFlowParquetDecoder(p.opts.Limits)
+	}
+	if err := p.pq.Decode(r, size, info, p); err != nil && p.werr == nil {
+		p.failed++
+		fmt.Fprintf(p.errs, "%s: %v\n", name, err)
 	}
 }
 
