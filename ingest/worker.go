@@ -323,25 +323,7 @@ func (b *batch) object(ctx context.Context, obj *schemas.Object) error {
 	w.metrics.compressedBytes.Add(float64(st.stream.CompressedBytes()))
 	w.metrics.decompressedBytes.Add(float64(st.stream.DecompressedBytes()))
 	if err != nil {
-		var s3err *S3Error
-		if errors.As(err, &s3err) {
-			if !s3err.Permanent() {
-				return err // a mid-object failure that resumes could not fix
-			}
-			// The events read so far stay: they are real events, and the
-			// dead letter says where the object stopped.
-		}
-		reason := ReasonOf(err)
-		if s3err != nil {
-			reason = s3err.Reason
-		}
-		if reason == "" {
-			return err // emit failures (producer) and the like: retry the batch
-		}
-		b.deadLetter(&schemas.DeadLetter{Reason: reason, Error: err.Error(), Bucket: obj.Bucket, Key: obj.Key, Index: -1})
-		done(reason, em.events, em.bad)
-		b.heartbeat(obj, em.events)
-		return nil
+		return b.decodeFailure(obj, err, em, done)
 	}
 	w.metrics.events.WithLabelValues(kindSource(obj.Kind)).Add(float64(em.events))
 	done("ok", em.events, em.bad)

@@ -186,6 +186,9 @@ func (g *Getter) get(ctx context.Context, u *url.URL, in *s3.GetObjectInput) (*s
 		if v := resp.Header.Get("X-Amz-Version-Id"); v != "" {
 			out.VersionId = aws.String(v)
 		}
+		if v := resp.Header.Get("Content-Range"); v != "" {
+			out.ContentRange = aws.String(v)
+		}
 		return out, nil, false
 	}
 	defer resp.Body.Close()

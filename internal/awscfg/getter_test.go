@@ -127,6 +127,15 @@ func TestGetterMinIO(t *testing.T) {
 			if !bytes.Equal(got, tc.want) || aws.ToString(out.ETag) != etag {
 				t.Fatalf("got %d bytes etag %s, want %d bytes etag %s", len(got), aws.ToString(out.ETag), len(tc.want), etag)
 			}
+			// A ranged answer says where it sits in the whole object,
+			// as the SDK's does.
+			wantRange := ""
+			if tc.in.Range != nil {
+				wantRange = fmt.Sprintf("bytes %d-%d/%d", len(body)-len(tc.want), len(body)-1, len(body))
+			}
+			if got := aws.ToString(out.ContentRange); got != wantRange {
+				t.Errorf("ContentRange %q, want %q", got, wantRange)
+			}
 		})
 	}
 }
