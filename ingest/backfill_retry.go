@@ -132,10 +132,7 @@ var objectReasons = []string{
 	ReasonGzipCorrupt, ReasonDecompressionLimit, ReasonNotJSON, ReasonTooDeep,
 	ReasonRecordTooLarge, ReasonNotCloudTrail, ReasonEmptyObject, ReasonFlowNoHeader,
 	ReasonFlowBadRecord, ReasonUnknownKind, ReasonObjectMissing, ReasonAccessDenied,
-	ReasonS3Error, ReasonUnsupportedFormat,
-	// The Parquet flow log decoder's reasons, spelled out so that this
-	// list does not depend on when that decoder's constants exist.
-	"bad_parquet", "parquet_limit",
+	ReasonS3Error, ReasonUnsupportedFormat, ReasonBadParquet, ReasonParquetLimit,
 }
 
 // reasonCounts counts by dead-letter reason; it is safe for concurrent
