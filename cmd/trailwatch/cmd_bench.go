@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -66,8 +67,8 @@ func runBench(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(inv.stderr, "bench ingest: %d small objects (%s), %d large objects of %d records; broker %s, S3 %s\n",
-		len(small), source, len(large), *largeRecords, strings.Join(cfg.Kafka.Brokers, ","), cfg.S3.Endpoint)
+	fmt.Fprintf(inv.stderr, "bench ingest: %d small objects (%s), %d large objects of %d records; broker %s, S3 %s; GOMAXPROCS %d\n",
+		len(small), source, len(large), *largeRecords, strings.Join(cfg.Kafka.Brokers, ","), cfg.S3.Endpoint, runtime.GOMAXPROCS(0))
 
 	tw := tabwriter.NewWriter(inv.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tobjects\tevents\tMB gz\twall s\tevents/s\tevents/CPU-s\tfloor\tratio\tstd floor\tstd ratio\t")
