@@ -86,6 +86,12 @@ func parseNotification(body []byte, inSNS bool) ([]schemas.Object, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, decodeErr(ReasonBadAnnouncement, "notification is not a JSON object")
 	}
+	if bytes.HasPrefix(trimmed, []byte(`{"v":`)) {
+		// trailwatch's own Object record, as backfill and the SQS bridge
+		// write it (v first): one decode instead of two. The envelope
+		// below would pick the same branch.
+		return parseObjectRecord(trimmed)
+	}
 	var env notificationEnvelope
 	if err := decodeAnnouncement(trimmed, &env, "notification"); err != nil {
 		return nil, err
