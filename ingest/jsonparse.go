@@ -93,7 +93,10 @@ func (p *jsonParser) member(first *bool) (key []byte, ok bool) {
 		p.fail("want a member name")
 		return nil, false
 	}
-	key, _ = p.rawString()
+	key, escaped := p.rawString()
+	if escaped {
+		p.checkEscapes(key)
+	}
 	if p.peek() != ':' {
 		p.fail("want ':'")
 		return nil, false
@@ -223,6 +226,37 @@ func (p *jsonParser) strOrScalar() []byte {
 	return p.b[start:p.i]
 }
 
+// checkEscapes fails unless every backslash in s (a string's raw bytes)
+// starts a valid escape: strings that are skipped or used as keys are not
+// unescaped, yet a record kept as Raw must stay JSON for whoever reads it
+// next.
+func (p *jsonParser) checkEscapes(s []byte) {
+	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		if i+1 >= len(s) {
+			p.fail("bad escape")
+			return
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if _, n := decodeU(s[i+2:]); n == 0 {
+				p.fail("bad \\u escape")
+				return
+			}
+			i += 6
+		default:
+			p.fail("bad escape")
+			return
+		}
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return
+		}
+		i += j
+	}
+}
+
 func (p *jsonParser) unescape(s []byte) []byte {
 	out := p.scratch[:0]
 	for i := 0; i < len(s); i++ {
@@ -335,7 +369,9 @@ func (p *jsonParser) boolean() (value, set bool) {
 func (p *jsonParser) skip() {
 	switch c := p.peek(); {
 	case c == '"':
-		p.rawString()
+		if s, escaped := p.rawString(); escaped {
+			p.checkEscapes(s)
+		}
 	case c == '{':
 		if !p.object() {
 			return
@@ -372,23 +408,47 @@ func (p *jsonParser) skip() {
 
 func (p *jsonParser) number() {
 	start := p.i
-	if p.b[p.i] == '-' {
-		p.i++
-	}
-	digits := 0
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
-			p.i++
-			digits++
-			continue
+	b, i := p.b, p.i
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
 		}
-		break
+		return n
 	}
-	if digits == 0 {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	// JSON's grammar: an integer part without leading zeros, then an
+	// optional fraction and exponent, each with at least one digit.
+	ok := true
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		ok = false
+	}
+	if ok && i < len(b) && b[i] == '.' {
+		i++
+		ok = digits() > 0
+	}
+	if ok && i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		ok = digits() > 0
+	}
+	if ok && i < len(b) && (b[i] >= '0' && b[i] <= '9' || b[i] == '.' || b[i] == 'e' || b[i] == 'E' || b[i] == '+' || b[i] == '-') {
+		ok = false // 00, 1.2.3, 1e5e5 and the like
+	}
+	if !ok {
 		p.i = start
 		p.fail("bad number")
+		return
 	}
+	p.i = i
 }
 
 // end checks that nothing but white space follows the value.
