@@ -21,7 +21,7 @@ import (
 // TRAILWATCH_S3_ACCESS_KEY_ID / TRAILWATCH_S3_SECRET_ACCESS_KEY; the
 // ground truth goes to s3://<truth-bucket>/ground-truth/<seed>.json).
 func runGen(ctx context.Context, inv *invocation) error {
-	fs := inv.flags("[--out DIR | --s3-bucket BUCKET --flow-bucket BUCKET] [--seed N] [--events N] [--scenario all] ...")
+	fs := inv.flags("[--out DIR | --s3-bucket BUCKET --flow-bucket BUCKET] [--seed N] [--events N] [--flow-format text|parquet|mixed] [--scenario all] ...")
 	cfgPath := configFlag(fs)
 	def := orggen.DefaultConfig()
 	seed := fs.Uint64("seed", def.Seed, "seed: same seed and flags, same bytes")
@@ -30,6 +30,7 @@ func runGen(ctx context.Context, inv *invocation) error {
 	duration := fs.Duration("duration", def.Duration, "length of the window")
 	events := fs.Int("events", def.Events, "total CloudTrail events (0: none)")
 	flowRecords := fs.Int("flow-records", def.FlowRecords, "background VPC flow log records (0: none)")
+	flowFormat := fs.String("flow-format", def.FlowFormat, "VPC flow log file format: text (.log.gz), parquet (.log.parquet), or mixed (some flow logs deliver Parquet, the rest text)")
 	scenarios := fs.String("scenario", "", "attack scenarios to inject, comma-separated, or all: "+strings.Join(orggen.Scenarios, ", "))
 	digests := fs.Bool("digests", false, "also write hourly CloudTrail digest files")
 	out := fs.String("out", "", "write to this local `folder` as DIR/<bucket>/<key> instead of S3")
@@ -52,7 +53,7 @@ func runGen(ctx context.Context, inv *invocation) error {
 	}
 	cfg := def
 	cfg.Seed, cfg.Accounts, cfg.Start, cfg.Duration = *seed, *accounts, startTime, *duration
-	cfg.Events, cfg.FlowRecords, cfg.Digests = *events, *flowRecords, *digests
+	cfg.Events, cfg.FlowRecords, cfg.FlowFormat, cfg.Digests = *events, *flowRecords, *flowFormat, *digests
 	cfg.TrailBucket, cfg.FlowBucket, cfg.KeyPrefix, cfg.Concurrency = *trailBucket, *flowBucket, *prefix, *concurrency
 	for s := range strings.SplitSeq(*scenarios, ",") {
 		if s = strings.TrimSpace(s); s != "" {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,38 @@ func TestGenToFolder(t *testing.T) {
 	}
 }
 
+// TestGenParquetThroughParse generates Parquet flow logs into a folder
+// and reads them back with `trailwatch parse`: every record the summary
+// counts comes out as an event, and nothing is refused.
+func TestGenParquetThroughParse(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"gen", "--out", dir, "--events", "0", "--flow-records", "400", "--flow-format", "parquet",
+		"--accounts", "2", "--duration", "30m", "--scenario", "port-scan", "--seed", "7"}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("gen: exit %d: %s", code, stderr.String())
+	}
+	m := regexp.MustCompile(`(\d+) flow of which (\d+) parquet\), 0 events, (\d+) flow records`).FindStringSubmatch(stdout.String())
+	if m == nil || m[1] != m[2] {
+		t.Fatalf("summary line %q: want every flow object Parquet", stdout.String())
+	}
+	parquets, err := filepath.Glob(filepath.Join(dir, "trailwatch-flow-logs", "AWSLogs", "*", "vpcflowlogs", "*", "*", "*", "*", "*.log.parquet"))
+	if err != nil || strconv.Itoa(len(parquets)) != m[1] {
+		t.Fatalf("%d .log.parquet files (%v), the summary says %s", len(parquets), err, m[1])
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"parse", filepath.Join(dir, "trailwatch-flow-logs")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("parse: exit %d: %s", code, stderr.String())
+	}
+	if got := strconv.Itoa(strings.Count(stdout.String(), "\n")); got != m[3] {
+		t.Fatalf("parse printed %s events, gen wrote %s flow records", got, m[3])
+	}
+	if !strings.Contains(stdout.String(), `"source":"vpcflow"`) || stderr.Len() > 0 {
+		t.Fatalf("parse: stderr %q, first event %.300s", stderr.String(), stdout.String())
+	}
+}
+
 func TestGenUsageErrors(t *testing.T) {
 	cases := []struct {
 		name string
@@ -74,6 +108,7 @@ func TestGenUsageErrors(t *testing.T) {
 	}{
 		{"bad start", []string{"--start", "soon"}},
 		{"unknown scenario", []string{"--scenario", "ddos"}},
+		{"unknown flow format", []string{"--flow-format", "csv"}},
 		{"nothing to generate", []string{"--events", "0", "--flow-records", "0"}},
 		{"stray argument", []string{"extra"}},
 	}

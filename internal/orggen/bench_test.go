@@ -63,6 +63,29 @@ func BenchmarkFlowFile(b *testing.B) {
 	b.ReportMetric(float64(rawBytes)/float64(records), "B/record")
 }
 
+// BenchmarkFlowParquetFile measures writing flow log files as Parquet
+// (gzip pages, dictionaries) on one goroutine.
+func BenchmarkFlowParquetFile(b *testing.B) {
+	w, wk := benchWorld(b, 0, 2_000_000)
+	pw, err := newFlowParquetWriter(w.cfg.GzipLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	records, outBytes := 0, 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := w.flowFiles[i%len(w.flowFiles)]
+		wk.out.Reset()
+		if _, _, err := pw.file(w, &wk.out, f, &wk.recs); err != nil {
+			b.Fatal(err)
+		}
+		records += f.n + len(f.injected)
+		outBytes += wk.out.Len()
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(outBytes)/float64(records), "B/record")
+}
+
 // discardSink drops every object.
 type discardSink struct{}
 

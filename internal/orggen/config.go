@@ -29,6 +29,24 @@ var Scenarios = []string{
 	ScenarioPublicLogBucket, ScenarioFirstSeen, ScenarioPortScan,
 }
 
+// Flow log file formats, as --flow-format takes them.
+const (
+	// FlowFormatText delivers every flow log as gzip-compressed text
+	// (.log.gz): a header line of field names, then one record per line.
+	FlowFormatText = "text"
+	// FlowFormatParquet delivers every flow log as Apache Parquet
+	// (.log.parquet), as a flow log created with the parquet file format
+	// does.
+	FlowFormatParquet = "parquet"
+	// FlowFormatMixed delivers some flow logs as Parquet and the rest as
+	// text, as an organisation whose flow logs were created at different
+	// times does. Any two flow logs include one of each kind.
+	FlowFormatMixed = "mixed"
+)
+
+// FlowFormats lists every flow log file format.
+var FlowFormats = []string{FlowFormatText, FlowFormatParquet, FlowFormatMixed}
+
 // Config configures one generator run. The output is a function of the
 // Config alone (Concurrency aside): same Config, same bytes.
 type Config struct {
@@ -49,6 +67,11 @@ type Config struct {
 	// FlowRecords is the number of background VPC flow log records (port
 	// scans come on top). Default 100,000; 0 writes no flow logs.
 	FlowRecords int `yaml:"flow_records"`
+	// FlowFormat is the file format the flow logs deliver in (see
+	// FlowFormats). The format does not change the records: the same
+	// seed gives the same records, in the same files and order, whether
+	// they are written as text or Parquet. Default FlowFormatText.
+	FlowFormat string `yaml:"flow_format"`
 	// Scenarios names the attacks to inject (see Scenarios), or "all".
 	Scenarios []string `yaml:"scenarios"`
 	// Digests also writes hourly CloudTrail digest files. Default false.
@@ -71,7 +94,8 @@ type Config struct {
 	// Default 0: the number of CPUs for a local folder, 16 for S3 (the
 	// sink's DefaultConcurrency).
 	Concurrency int `yaml:"concurrency"`
-	// GzipLevel is the compression level, 1 (fastest) to 9. Default 1.
+	// GzipLevel is the compression level, 1 (fastest) to 9, of the gzip
+	// objects and of the gzip-compressed pages of Parquet ones. Default 1.
 	GzipLevel int `yaml:"gzip_level"`
 }
 
@@ -84,6 +108,7 @@ func DefaultConfig() Config {
 		Duration:           24 * time.Hour,
 		Events:             100_000,
 		FlowRecords:        100_000,
+		FlowFormat:         FlowFormatText,
 		TrailBucket:        "trailwatch-org-trail",
 		FlowBucket:         "trailwatch-flow-logs",
 		DeliveryInterval:   5 * time.Minute,
@@ -109,6 +134,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("events: %d is negative", c.Events)
 	case c.FlowRecords < 0:
 		return fmt.Errorf("flow_records: %d is negative", c.FlowRecords)
+	case !containsString(FlowFormats, c.FlowFormat):
+		return fmt.Errorf("flow_format: %q is not one of %s", c.FlowFormat, strings.Join(FlowFormats, ", "))
 	case c.Events == 0 && c.FlowRecords == 0:
 		return errors.New("events, flow_records: both are 0, nothing to generate")
 	case c.MaxEventsPerObject < 1:

@@ -33,6 +33,15 @@
 // volumes that follow a daily curve in each person's time zone. About 2
 // to 5% of calls fail (AccessDenied, not-found, throttling).
 //
+// Each VPC has a flow log, in the default v2 format or a custom order of
+// every field up to version 5. Flow logs deliver gzipped text (.log.gz)
+// or, as Config.FlowFormat says, Apache Parquet (.log.parquet: a column
+// per field in the format's order, typed as AWS types it, nulls for "-",
+// dictionary-encoded values in gzip pages), or some flow logs one and the
+// rest the other. The format never changes the records: a seed gives the
+// same records in the same objects, under the same keys but for the
+// extension, whichever format they are written in.
+//
 // # Determinism
 //
 // Same Config, same bytes: every random choice comes from a generator
@@ -48,8 +57,9 @@
 // active in which hour, sessions, scenario events, and how many events
 // each delivery file holds). Run then generates and writes the files with
 // Config.Concurrency goroutines that it owns and waits for; each renders
-// its file's JSON by hand into a reused buffer, gzips it with a reused
-// writer and hands it to the Sink. Memory is bounded by the plan (a few
+// its file's JSON or flow log text by hand into a reused buffer, gzips it
+// with a reused writer and hands it to the Sink (a Parquet flow log goes
+// through a new Parquet writer, its pages through a reused gzip writer). Memory is bounded by the plan (a few
 // hundred bytes per file and per planned event) plus one file's buffers
 // per goroutine; digests, when asked for, are built after the log files
 // they list.

@@ -41,7 +41,10 @@ type vpc struct {
 	net     string // first two octets of its 10.x.0.0/16
 	region  int
 	format  *flowFormat
-	enis    []*eni
+	// parquetWhenMixed says whether the flow log delivers Parquet when
+	// Config.FlowFormat is FlowFormatMixed.
+	parquetWhenMixed bool
+	enis             []*eni
 	// byRole lists the ENIs of each role; public those with a public
 	// address.
 	byRole [eniLambda + 1][]*eni
@@ -97,13 +100,14 @@ var flowFieldNames = [nFlowFields]string{
 	"pkt-dst-aws-service", "flow-direction", "traffic-path",
 }
 
-// flowFormat is a flow log's record format: its fields in order and the
-// header line that names them.
+// flowFormat is a flow log's record format: its fields in order, the
+// header line that names them, and the schema of its Parquet files.
 type flowFormat struct {
 	name    string
 	version int
 	fields  []flowField
 	header  string
+	parquet flowParquetSchema
 }
 
 func newFlowFormat(name string, version int, spec string) (*flowFormat, error) {
@@ -120,7 +124,20 @@ func newFlowFormat(name string, version int, spec string) (*flowFormat, error) {
 			return nil, fmt.Errorf("flow format %s: unknown field %q", name, n)
 		}
 	}
+	f.parquet = newFlowParquetSchema(f.fields)
 	return f, nil
+}
+
+// newFlowFormats builds the two formats the organisation's flow logs use,
+// once per organisation: VPCs share them, and with them the Parquet
+// schema each format's files are written with.
+func newFlowFormats() ([2]*flowFormat, error) {
+	v2, err := newFlowFormat("v2", 2, flowFormatV2Spec)
+	if err != nil {
+		return [2]*flowFormat{}, err
+	}
+	v5, err := newFlowFormat("v5-custom", 5, flowFormatV5Spec)
+	return [2]*flowFormat{v2, v5}, err
 }
 
 // The two formats. v2 is the default format of a flow log created without
@@ -160,112 +177,127 @@ type flowRec struct {
 	path             int8 // traffic-path, 0 for none
 }
 
-// appendFlowRec formats r in format f for account a, region, vpc v.
-func appendFlowRec(b []byte, f *flowFormat, a *account, region string, v *vpc, r *flowRec) []byte {
+// flowValueKind says what one field of a record holds.
+type flowValueKind uint8
+
+const (
+	flowNull flowValueKind = iota // absent: "-" in text, null in Parquet
+	flowNum                       // an integer
+	flowStr                       // a string
+)
+
+// flowValue is one field of a record, in the one form both the text and
+// the Parquet writer render from, so a record reads the same in either.
+type flowValue struct {
+	kind flowValueKind
+	num  int64
+	str  string
+}
+
+func flowNumber(n int64, absent bool) flowValue {
+	if absent {
+		return flowValue{}
+	}
+	return flowValue{kind: flowNum, num: n}
+}
+
+// flowString is s, or absent when s is empty (or "-", what an ENI that
+// belongs to no instance has as its instance).
+func flowString(s string, absent bool) flowValue {
+	if absent || s == "" || s == "-" {
+		return flowValue{}
+	}
+	return flowValue{kind: flowStr, str: s}
+}
+
+// flowFieldValue returns field of r in format f for account a, region,
+// vpc v. A record without data (NODATA, SKIPDATA) has only the fields
+// that name the interface and the window.
+func flowFieldValue(field flowField, f *flowFormat, a *account, region string, v *vpc, r *flowRec) flowValue {
 	nodata := r.status != flowOK
+	switch field {
+	case fVersion:
+		return flowNumber(int64(f.version), false)
+	case fAccountID:
+		return flowString(a.id, false)
+	case fInterfaceID:
+		return flowString(r.eni.id, false)
+	case fSrcAddr:
+		return flowString(r.src, nodata)
+	case fDstAddr:
+		return flowString(r.dst, nodata)
+	case fSrcPort:
+		return flowNumber(int64(r.srcPort), nodata)
+	case fDstPort:
+		return flowNumber(int64(r.dstPort), nodata)
+	case fProtocol:
+		return flowNumber(int64(r.proto), nodata)
+	case fPackets:
+		return flowNumber(r.packets, nodata)
+	case fBytes:
+		return flowNumber(r.bytes, nodata)
+	case fStart:
+		return flowNumber(r.start, false)
+	case fEnd:
+		return flowNumber(r.end, false)
+	case fAction:
+		return flowString([...]string{flowAccept: "ACCEPT", flowReject: "REJECT"}[r.action], nodata)
+	case fLogStatus:
+		return flowString([...]string{"OK", "NODATA", "SKIPDATA"}[r.status], false)
+	case fVpcID:
+		return flowString(v.id, false)
+	case fSubnetID:
+		return flowString(r.eni.subnet, false)
+	case fInstanceID:
+		return flowString(r.eni.instance, false)
+	case fTCPFlags:
+		return flowNumber(int64(r.tcpFlags), nodata)
+	case fType:
+		if r.v6 {
+			return flowString("IPv6", nodata)
+		}
+		return flowString("IPv4", nodata)
+	case fPktSrcAddr:
+		return flowString(orDefault(r.pktSrc, r.src), nodata)
+	case fPktDstAddr:
+		return flowString(orDefault(r.pktDst, r.dst), nodata)
+	case fRegion:
+		return flowString(region, false)
+	case fAZID:
+		return flowString(r.eni.az, false)
+	case fPktSrcAWSService:
+		return flowString(r.srcSvc, nodata)
+	case fPktDstAWSService:
+		return flowString(r.dstSvc, nodata)
+	case fFlowDirection:
+		if r.egress {
+			return flowString("egress", nodata)
+		}
+		return flowString("ingress", nodata)
+	case fTrafficPath:
+		return flowNumber(int64(r.path), r.path == 0 || nodata)
+	}
+	// sublocation-type and sublocation-id: no Local Zones or Outposts.
+	return flowValue{}
+}
+
+// appendFlowRec formats r in format f for account a, region, vpc v, as
+// one text line.
+func appendFlowRec(b []byte, f *flowFormat, a *account, region string, v *vpc, r *flowRec) []byte {
 	for i, field := range f.fields {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		switch field {
-		case fVersion:
-			b = appendInt(b, int64(f.version))
-		case fAccountID:
-			b = append(b, a.id...)
-		case fInterfaceID:
-			b = append(b, r.eni.id...)
-		case fSrcAddr:
-			b = appendDash(b, r.src, nodata)
-		case fDstAddr:
-			b = appendDash(b, r.dst, nodata)
-		case fSrcPort:
-			b = appendNum(b, int64(r.srcPort), nodata)
-		case fDstPort:
-			b = appendNum(b, int64(r.dstPort), nodata)
-		case fProtocol:
-			b = appendNum(b, int64(r.proto), nodata)
-		case fPackets:
-			b = appendNum(b, r.packets, nodata)
-		case fBytes:
-			b = appendNum(b, r.bytes, nodata)
-		case fStart:
-			b = appendInt(b, r.start)
-		case fEnd:
-			b = appendInt(b, r.end)
-		case fAction:
-			switch {
-			case nodata:
-				b = append(b, '-')
-			case r.action == flowAccept:
-				b = append(b, "ACCEPT"...)
-			default:
-				b = append(b, "REJECT"...)
-			}
-		case fLogStatus:
-			b = append(b, [...]string{"OK", "NODATA", "SKIPDATA"}[r.status]...)
-		case fVpcID:
-			b = append(b, v.id...)
-		case fSubnetID:
-			b = append(b, r.eni.subnet...)
-		case fInstanceID:
-			b = append(b, r.eni.instance...)
-		case fTCPFlags:
-			b = appendNum(b, int64(r.tcpFlags), nodata)
-		case fType:
-			switch {
-			case nodata:
-				b = append(b, '-')
-			case r.v6:
-				b = append(b, "IPv6"...)
-			default:
-				b = append(b, "IPv4"...)
-			}
-		case fPktSrcAddr:
-			b = appendDash(b, orDefault(r.pktSrc, r.src), nodata)
-		case fPktDstAddr:
-			b = appendDash(b, orDefault(r.pktDst, r.dst), nodata)
-		case fRegion:
-			b = append(b, region...)
-		case fAZID:
-			b = append(b, r.eni.az...)
-		case fSublocationType, fSublocationID:
+		switch val := flowFieldValue(field, f, a, region, v, r); val.kind {
+		case flowNum:
+			b = appendInt(b, val.num)
+		case flowStr:
+			b = append(b, val.str...)
+		default:
 			b = append(b, '-')
-		case fPktSrcAWSService:
-			b = appendDash(b, r.srcSvc, nodata)
-		case fPktDstAWSService:
-			b = appendDash(b, r.dstSvc, nodata)
-		case fFlowDirection:
-			switch {
-			case nodata:
-				b = append(b, '-')
-			case r.egress:
-				b = append(b, "egress"...)
-			default:
-				b = append(b, "ingress"...)
-			}
-		case fTrafficPath:
-			if r.path == 0 || nodata {
-				b = append(b, '-')
-			} else {
-				b = appendInt(b, int64(r.path))
-			}
 		}
 	}
 	return append(b, '\n')
-}
-
-func appendDash(b []byte, s string, dash bool) []byte {
-	if dash || s == "" {
-		return append(b, '-')
-	}
-	return append(b, s...)
-}
-
-func appendNum(b []byte, n int64, dash bool) []byte {
-	if dash {
-		return append(b, '-')
-	}
-	return appendInt(b, n)
 }
 
 func orDefault(s, def string) string {
@@ -277,7 +309,7 @@ func orDefault(s, def string) string {
 
 // network builds an account's VPCs in its enabled regions and the NAT
 // address its workloads call out from.
-func (b *orgBuilder) network(a *account) error {
+func (b *orgBuilder) network(a *account) {
 	r := &b.r
 	a.vpcs = make([][]*vpc, len(regions))
 	a.natIP = make([]string, len(regions))
@@ -288,36 +320,28 @@ func (b *orgBuilder) network(a *account) error {
 			n = 2
 		}
 		for k := 0; k < n; k++ {
-			v, err := b.newVPC(a, reg)
-			if err != nil {
-				return err
-			}
-			a.vpcs[reg] = append(a.vpcs[reg], v)
+			a.vpcs[reg] = append(a.vpcs[reg], b.newVPC(reg))
 		}
 	}
-	return nil
 }
 
-func (b *orgBuilder) newVPC(a *account, reg int) (*vpc, error) {
+func (b *orgBuilder) newVPC(reg int) *vpc {
 	r := &b.r
 	num := b.vpcNum
 	b.vpcNum++
-	// Alternate the formats across the organisation so both always exist.
-	spec, version, name := flowFormatV2Spec, 2, "v2"
-	if num%2 == 1 {
-		spec, version, name = flowFormatV5Spec, 5, "v5-custom"
-	}
-	format, err := newFlowFormat(name, version, spec)
-	if err != nil {
-		return nil, err
-	}
 	v := &vpc{
 		id:      "vpc-0" + randString(r, 16, hexDigits),
 		flowLog: "fl-0" + randString(r, 16, hexDigits),
 		net:     fmt.Sprintf("10.%d", 16+num%200),
 		region:  reg,
-		format:  format,
-		weight:  0.5 + r.float(),
+		// Alternate the formats across the organisation so both always
+		// exist, and deliver Parquet from every other pair of flow logs
+		// shifted by one (text v2, Parquet v5, Parquet v2, text v5, ...):
+		// any two flow logs then include a text and a Parquet one, and
+		// either format comes in both kinds from four flow logs on.
+		format:           b.flowFormats[num%2],
+		parquetWhenMixed: num%4 == 1 || num%4 == 2,
+		weight:           0.5 + r.float(),
 	}
 	v.resolver = v.net + ".0.2"
 	v.health = []string{v.net + ".0.10", v.net + ".0.11", v.net + ".0.12"}
@@ -380,7 +404,7 @@ func (b *orgBuilder) newVPC(a *account, reg int) (*vpc, error) {
 	for i := 0; i < r.intn(3); i++ {
 		addENI(eniLambda, false, false)
 	}
-	return v, nil
+	return v
 }
 
 // flowPools are the external addresses flow records draw from, built once

@@ -24,8 +24,8 @@ type Generator struct {
 // Summary reports what a run wrote.
 type Summary struct {
 	// Objects counts every object written: CloudTrail, Digest and Flow
-	// ones.
-	Objects, CloudTrailObjects, DigestObjects, FlowObjects int
+	// ones; FlowParquetObjects the flow ones written as Parquet.
+	Objects, CloudTrailObjects, DigestObjects, FlowObjects, FlowParquetObjects int
 	// Events and FlowRecords count the CloudTrail events and flow records
 	// written.
 	Events, FlowRecords int
@@ -45,8 +45,8 @@ func (s *Summary) String() string {
 	if s.Events > 0 {
 		perEvent = float64(s.RawBytes) / float64(s.Events)
 	}
-	return fmt.Sprintf("%d objects (%d cloudtrail, %d digest, %d flow), %d events, %d flow records, %s written (%.0f B/event raw) in %s: %.0f events/s, %.0f flow records/s",
-		s.Objects, s.CloudTrailObjects, s.DigestObjects, s.FlowObjects, s.Events, s.FlowRecords, byteSize(s.Bytes), perEvent,
+	return fmt.Sprintf("%d objects (%d cloudtrail, %d digest, %d flow of which %d parquet), %d events, %d flow records, %s written (%.0f B/event raw) in %s: %.0f events/s, %.0f flow records/s",
+		s.Objects, s.CloudTrailObjects, s.DigestObjects, s.FlowObjects, s.FlowParquetObjects, s.Events, s.FlowRecords, byteSize(s.Bytes), perEvent,
 		s.Elapsed.Round(time.Millisecond), float64(s.Events)/secs, float64(s.FlowRecords)/secs)
 }
 
@@ -78,7 +78,8 @@ func New(cfg Config, log *slog.Logger) (*Generator, error) {
 		return nil, fmt.Errorf("plan run: %w", err)
 	}
 	log.Info("gen_planned", "org_id", w.org.id, "accounts", len(w.org.accounts), "identities", len(w.org.idents),
-		"cloudtrail_objects", len(w.ctFiles), "flow_objects", len(w.flowFiles), "planned_events", len(w.fixed),
+		"cloudtrail_objects", len(w.ctFiles), "flow_objects", len(w.flowFiles), "flow_parquet_objects", w.flowParquetFiles(),
+		"planned_events", len(w.fixed),
 		"scenarios", len(w.scenarios), "start", cfg.Start.UTC().Format(time.RFC3339), "duration", cfg.Duration)
 	return &Generator{cfg: cfg, log: log, w: w}, nil
 }
@@ -90,6 +91,8 @@ type worker struct {
 	out  bytes.Buffer
 	gz   *gzip.Writer
 	recs []flowRec
+	// pq writes Parquet flow logs; made at the worker's first one.
+	pq *flowParquetWriter
 }
 
 // Run generates every object and writes it to sink.
@@ -138,18 +141,18 @@ func (g *Generator) Run(ctx context.Context, sink Sink) (*Summary, error) {
 					}
 					events.Add(int64(f.n + len(f.fixed)))
 					rawOut.Add(int64(len(wk.raw)))
+					if err := wk.compress(); err != nil {
+						return fmt.Errorf("compress %s: %w", key, err)
+					}
 				} else {
 					i := j - int64(len(w.ctFiles))
 					f := w.flowFiles[i]
-					var r rng
-					wk.raw, flowIdx[i], r = w.flowFile(wk.raw[:0], f, &wk.recs)
-					key = w.flowKey(f, &r)
+					if key, flowIdx[i], err = wk.flow(w, f, g.cfg.GzipLevel); err != nil {
+						return err
+					}
 					bucket = g.cfg.FlowBucket
 					flowKeys[i] = key
 					flows.Add(int64(f.n + len(f.injected)))
-				}
-				if err := wk.compress(); err != nil {
-					return fmt.Errorf("compress %s: %w", key, err)
 				}
 				if err := sink.Put(ctx, bucket, key, wk.out.Bytes()); err != nil {
 					return fmt.Errorf("put %s/%s: %w", bucket, key, err)
@@ -161,7 +164,7 @@ func (g *Generator) Run(ctx context.Context, sink Sink) (*Summary, error) {
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	sum.CloudTrailObjects, sum.FlowObjects = len(w.ctFiles), len(w.flowFiles)
+	sum.CloudTrailObjects, sum.FlowObjects, sum.FlowParquetObjects = len(w.ctFiles), len(w.flowFiles), w.flowParquetFiles()
 
 	if g.cfg.Digests && len(w.ctFiles) > 0 {
 		objs, err := w.digests(ctResults)
@@ -206,6 +209,36 @@ func (wk *worker) compress() error {
 		return err
 	}
 	return wk.gz.Close()
+}
+
+// flow renders flow file f into wk.out, ready to write, and names it: a
+// text file is gzipped, a Parquet one compresses its pages as it goes.
+// It returns the key and the indexes of the injected records.
+func (wk *worker) flow(w *world, f *flowFile, gzipLevel int) (string, []int, error) {
+	var idx []int
+	var r rng
+	if !f.parquet {
+		wk.raw, idx, r = w.flowFile(wk.raw[:0], f, &wk.recs)
+		key := w.flowKey(f, &r)
+		if err := wk.compress(); err != nil {
+			return "", nil, fmt.Errorf("compress %s: %w", key, err)
+		}
+		return key, idx, nil
+	}
+	if wk.pq == nil {
+		pq, err := newFlowParquetWriter(gzipLevel)
+		if err != nil {
+			return "", nil, err
+		}
+		wk.pq = pq
+	}
+	wk.out.Reset()
+	idx, r, err := wk.pq.file(w, &wk.out, f, &wk.recs)
+	if err != nil {
+		return "", nil, fmt.Errorf("write parquet flow log %s delivered at %s: %w",
+			f.v.flowLog, time.Unix(f.deliver, 0).UTC().Format(time.RFC3339), err)
+	}
+	return w.flowKey(f, &r), idx, nil
 }
 
 // putAll compresses and writes objs with conc writers; it returns the
@@ -267,23 +300,50 @@ func (w *world) ctKey(f *ctFile, r *rng) string {
 	return string(append(b, ".json.gz"...))
 }
 
-// flowKey names a flow log object.
+// flowKey names a flow log object. A text object and a Parquet one
+// drawn from the same f differ only in their extension.
 func (w *world) flowKey(f *flowFile, r *rng) string {
 	region := regions[f.v.region].name
 	b := w.appendLogKey(make([]byte, 0, 160), f.acct.id+"/vpcflowlogs/"+region, f.acct.id+"_vpcflowlogs_"+region+"_"+f.v.flowLog, f.deliver)
 	b = appendRandom(b, r, 8, hexDigits)
+	if f.parquet {
+		return string(append(b, ".log.parquet"...))
+	}
 	return string(append(b, ".log.gz"...))
 }
 
-// flowFile appends the content of f (header and records) to b. It
-// returns the record indexes of the injected records and the file's
+// flowParquetFiles counts the flow files delivered as Parquet.
+func (w *world) flowParquetFiles() int {
+	n := 0
+	for _, f := range w.flowFiles {
+		n += btoi(f.parquet)
+	}
+	return n
+}
+
+// flowFile appends the content of text file f (header and records) to
+// b. It returns the record indexes of the injected records and the file's
 // stream for naming it.
 func (w *world) flowFile(b []byte, f *flowFile, scratch *[]flowRec) ([]byte, []int, rng) {
-	r := newRNG(f.seed)
-	g := flowGen{r: &r, v: f.v, pools: w.org.pools, slot: w.start + int64(f.slot)*w.slotSec, span: w.slotSec}
 	region := regions[f.v.region].name
 	b = append(b, f.v.format.header...)
 	b = append(b, '\n')
+	idx, r, _ := w.flowRecords(f, scratch, func(rec *flowRec) error {
+		b = appendFlowRec(b, f.v.format, f.acct, region, f.v, rec)
+		return nil
+	})
+	return b, idx, r
+}
+
+// flowRecords draws the records of f, background and injected ones mixed,
+// and calls emit with each in file order; rec is only valid during the
+// call. Whatever the file's format, the same f gives the same records. It
+// returns the indexes of the injected records, the file's stream after
+// its content (for naming it) and the first error from emit, which stops
+// the file.
+func (w *world) flowRecords(f *flowFile, scratch *[]flowRec, emit func(rec *flowRec) error) ([]int, rng, error) {
+	r := newRNG(f.seed)
+	g := flowGen{r: &r, v: f.v, pools: w.org.pools, slot: w.start + int64(f.slot)*w.slotSec, span: w.slotSec}
 	var idx []int
 	total := f.n + len(f.injected)
 	injLeft, bgLeft := len(f.injected), f.n
@@ -292,16 +352,18 @@ func (w *world) flowFile(b []byte, f *flowFile, scratch *[]flowRec) ([]byte, []i
 	}
 	rec := &(*scratch)[0]
 	for k := 0; k < total; k++ {
+		next := rec
 		if injLeft > 0 && (bgLeft == 0 || r.intn(injLeft+bgLeft) < injLeft) {
-			inj := &f.injected[len(f.injected)-injLeft]
+			next = &f.injected[len(f.injected)-injLeft]
 			injLeft--
 			idx = append(idx, k)
-			b = appendFlowRec(b, f.v.format, f.acct, region, f.v, inj)
-			continue
+		} else {
+			bgLeft--
+			g.next(rec)
 		}
-		bgLeft--
-		g.next(rec)
-		b = appendFlowRec(b, f.v.format, f.acct, region, f.v, rec)
+		if err := emit(next); err != nil {
+			return nil, r, err
+		}
 	}
-	return b, idx, r
+	return idx, r, nil
 }

@@ -137,9 +137,6 @@ func sharedOutput(t *testing.T) *output {
 }
 
 func TestDeterminism(t *testing.T) {
-	base := testConfig()
-	base.Events, base.FlowRecords = 5_000, 2_000
-	_, want := generate(t, base)
 	cases := []struct {
 		name   string
 		mutate func(*Config)
@@ -150,21 +147,30 @@ func TestDeterminism(t *testing.T) {
 		{"same seed, seven workers", func(c *Config) { c.Concurrency = 7 }, true},
 		{"other seed", func(c *Config) { c.Seed++ }, false},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := base
-			tc.mutate(&cfg)
-			_, got := generate(t, cfg)
-			same := maps.EqualFunc(got, want, bytes.Equal)
-			if same != tc.same {
-				t.Fatalf("identical output = %v, want %v (%d vs %d objects)", same, tc.same, len(got), len(want))
-			}
-			if !tc.same {
-				for k := range got {
-					if _, ok := want[k]; ok && strings.Contains(k, "/CloudTrail/") {
-						t.Fatalf("a different seed reused the key %s", k)
+	// Mixed covers Parquet: each worker writes files of both kinds, in an
+	// order that depends on the number of workers.
+	small := testConfig()
+	small.Events, small.FlowRecords = 5_000, 2_000
+	for _, base := range []Config{small, parquetTestConfig(FlowFormatMixed)} {
+		t.Run(base.FlowFormat, func(t *testing.T) {
+			_, want := generate(t, base)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					cfg := base
+					tc.mutate(&cfg)
+					_, got := generate(t, cfg)
+					same := maps.EqualFunc(got, want, bytes.Equal)
+					if same != tc.same {
+						t.Fatalf("identical output = %v, want %v (%d vs %d objects)", same, tc.same, len(got), len(want))
 					}
-				}
+					if !tc.same {
+						for k := range got {
+							if _, ok := want[k]; ok && strings.Contains(k, "/CloudTrail/") {
+								t.Fatalf("a different seed reused the key %s", k)
+							}
+						}
+					}
+				})
 			}
 		})
 	}
@@ -220,20 +226,30 @@ var (
 	accountRE = regexp.MustCompile(`^\d{12}$`)
 	ctKeyRE   = regexp.MustCompile(`^(?:(.+)/)?AWSLogs/(o-[a-z0-9]{10})/(\d{12})/CloudTrail/([a-z]{2}-[a-z]+-\d)/(\d{4})/(\d{2})/(\d{2})/(\d{12})_CloudTrail_([a-z]{2}-[a-z]+-\d)_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$`)
 	digestRE  = regexp.MustCompile(`^(?:(.+)/)?AWSLogs/(o-[a-z0-9]{10})/(\d{12})/CloudTrail-Digest/([a-z]{2}-[a-z]+-\d)/\d{4}/\d{2}/\d{2}/(\d{12})_CloudTrail-Digest_([a-z]{2}-[a-z]+-\d)_org-trail_[a-z]{2}-[a-z]+-\d_\d{8}T\d{6}Z\.json\.gz$`)
-	flowKeyRE = regexp.MustCompile(`^(?:(.+)/)?AWSLogs/(\d{12})/vpcflowlogs/([a-z]{2}-[a-z]+-\d)/(\d{4})/(\d{2})/(\d{2})/(\d{12})_vpcflowlogs_([a-z]{2}-[a-z]+-\d)_(fl-[0-9a-f]{17})_(\d{8}T\d{4}Z)_[0-9a-f]{8}\.log\.gz$`)
+	flowKeyRE = regexp.MustCompile(`^(?:(.+)/)?AWSLogs/(\d{12})/vpcflowlogs/([a-z]{2}-[a-z]+-\d)/(\d{4})/(\d{2})/(\d{2})/(\d{12})_vpcflowlogs_([a-z]{2}-[a-z]+-\d)_(fl-[0-9a-f]{17})_(\d{8}T\d{4}Z)_[0-9a-f]{8}\.log\.(gz|parquet)$`)
 )
 
 func TestKeyLayout(t *testing.T) {
-	cases := []struct{ name, prefix string }{
-		{"no prefix", ""},
-		{"prefix", "org/logs"},
+	text := testConfig()
+	text.Events, text.FlowRecords = 3_000, 1_000
+	cases := []struct {
+		name, prefix string
+		cfg          Config
+		// kinds are the kinds of object the run must write.
+		kinds []string
+	}{
+		{"no prefix", "", text, []string{"cloudtrail", "digest", "flow gz"}},
+		{"prefix", "org/logs", text, []string{"cloudtrail", "digest", "flow gz"}},
+		{"parquet", "org/logs", parquetTestConfig(FlowFormatParquet), []string{"cloudtrail", "digest", "flow parquet"}},
+		{"mixed", "", parquetTestConfig(FlowFormatMixed), []string{"cloudtrail", "digest", "flow gz", "flow parquet"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig()
-			cfg.Events, cfg.FlowRecords, cfg.KeyPrefix = 3_000, 1_000, tc.prefix
+			cfg := tc.cfg
+			cfg.KeyPrefix = tc.prefix
 			_, objs := generate(t, cfg)
 			counts := map[string]int{}
+			flowLogExt := map[string]string{} // by flow log id
 			for k := range objs {
 				bucket, key, _ := strings.Cut(k, "/")
 				switch {
@@ -253,16 +269,26 @@ func TestKeyLayout(t *testing.T) {
 					m := flowKeyRE.FindStringSubmatch(key)
 					if m == nil || m[1] != tc.prefix || m[2] != m[7] || m[3] != m[8] || m[4]+m[5]+m[6] != m[10][:8] {
 						t.Errorf("flow key %q does not match the layout", key)
+						continue
 					}
-					counts["flow"]++
+					counts["flow "+m[11]]++
+					// A flow log delivers in one format, whatever the mix.
+					if ext, seen := flowLogExt[m[9]]; seen && ext != m[11] {
+						t.Errorf("flow log %s delivers both .log.%s and .log.%s objects", m[9], ext, m[11])
+					}
+					flowLogExt[m[9]] = m[11]
 				default:
 					t.Errorf("unexpected object %s", k)
 				}
 			}
-			for _, kind := range []string{"cloudtrail", "digest", "flow"} {
+			for _, kind := range tc.kinds {
 				if counts[kind] == 0 {
 					t.Errorf("no %s objects", kind)
 				}
+				delete(counts, kind)
+			}
+			if len(counts) > 0 {
+				t.Errorf("unexpected objects: %v", counts)
 			}
 		})
 	}
@@ -675,6 +701,8 @@ func TestConfigValidate(t *testing.T) {
 		{"gzip level", func(c *Config) { c.GzipLevel = 0 }, "gzip_level"},
 		{"bad bucket", func(c *Config) { c.TrailBucket = "Trail_Bucket" }, "trail_bucket"},
 		{"bad flow bucket", func(c *Config) { c.FlowBucket = "x" }, "flow_bucket"},
+		{"unknown flow format", func(c *Config) { c.FlowFormat = "csv" }, "flow_format"},
+		{"no flow format", func(c *Config) { c.FlowFormat = "" }, "flow_format"},
 		{"escaping prefix", func(c *Config) { c.KeyPrefix = "../x" }, "key_prefix"},
 		{"quote in prefix", func(c *Config) { c.KeyPrefix = `a"b` }, "key_prefix"},
 		{"good prefix", func(c *Config) { c.KeyPrefix = "org-logs/prod_1" }, ""},

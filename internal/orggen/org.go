@@ -257,6 +257,8 @@ type orgBuilder struct {
 	cat    *catalog
 	blocks map[netKind][]netBlockP
 	vpcNum int
+	// flowFormats are the flow log formats VPCs alternate between.
+	flowFormats [2]*flowFormat
 }
 
 // netBlockP is a netBlock with its parsed prefix.
@@ -276,6 +278,10 @@ func buildOrg(seed uint64, nAccounts int, cat *catalog) (*org, error) {
 			return nil, fmt.Errorf("parse address block %s: %w", nb.cidr, err)
 		}
 		b.blocks[nb.kind] = append(b.blocks[nb.kind], netBlockP{nb, p})
+	}
+	var err error
+	if b.flowFormats, err = newFlowFormats(); err != nil {
+		return nil, err
 	}
 	r := &b.r
 	o := &org{services: map[string]*identity{}}
@@ -358,9 +364,7 @@ func (b *orgBuilder) accounts(n int) error {
 	o.logArchive = o.accounts[min(1, n-1)]
 	o.security = o.accounts[min(2, n-1)]
 	for _, a := range o.accounts {
-		if err := b.network(a); err != nil {
-			return err
-		}
+		b.network(a)
 		b.resources(a)
 	}
 	return nil

@@ -87,6 +87,8 @@ type flowFile struct {
 	injected []flowRec
 	scen     *scenarioRun
 	seed     uint64
+	// parquet delivers the file as Parquet rather than gzipped text.
+	parquet bool
 }
 
 // Hourly activity curves by local hour.
@@ -563,7 +565,8 @@ func (w *world) planFlows() {
 		w.flowFiles = append(w.flowFiles, &flowFile{
 			acct: a, v: k.v, slot: k.slot, deliver: w.start + int64(k.slot+1)*w.slotSec, n: counts[i],
 			injected: inj, scen: w.flowScen[k],
-			seed: seedOf(w.cfg.Seed, hashString("flow"), hashString(k.v.id), uint64(k.slot)),
+			seed:    seedOf(w.cfg.Seed, hashString("flow"), hashString(k.v.id), uint64(k.slot)),
+			parquet: w.cfg.FlowFormat == FlowFormatParquet || w.cfg.FlowFormat == FlowFormatMixed && k.v.parquetWhenMixed,
 		})
 	}
 }

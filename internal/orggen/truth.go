@@ -8,13 +8,14 @@ import "time"
 type GroundTruth struct {
 	// Generator names what wrote the data.
 	Generator string `json:"generator"`
-	// Seed, Start, End, Events and FlowRecords repeat the run's settings:
-	// the same values give the same data.
+	// Seed, Start, End, Events, FlowRecords and FlowFormat repeat the
+	// run's settings: the same values give the same data.
 	Seed        uint64    `json:"seed"`
 	Start       time.Time `json:"start"`
 	End         time.Time `json:"end"`
 	Events      int       `json:"events"`
 	FlowRecords int       `json:"flow_records"`
+	FlowFormat  string    `json:"flow_format"`
 	// OrgID is the generated organisation's id.
 	OrgID string `json:"org_id"`
 	// TrailBucket, FlowBucket and KeyPrefix say where the logs are.
@@ -72,8 +73,8 @@ type FlowRecordRef struct {
 	// Bucket and Key name the flow log object.
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
-	// Indexes are record positions in the object, from zero, not counting
-	// the header line.
+	// Indexes are record positions in the object, from zero: lines not
+	// counting the header line in a text object, rows in a Parquet one.
 	Indexes []int `json:"record_indexes"`
 }
 
@@ -88,6 +89,7 @@ func (w *world) groundTruth() *GroundTruth {
 		End:         time.Unix(w.end, 0).UTC(),
 		Events:      w.cfg.Events,
 		FlowRecords: w.cfg.FlowRecords,
+		FlowFormat:  w.cfg.FlowFormat,
 		TrailBucket: w.cfg.TrailBucket,
 		FlowBucket:  w.cfg.FlowBucket,
 		KeyPrefix:   w.cfg.KeyPrefix,
