@@ -5,7 +5,8 @@
 #     installing what is missing on the first run;
 #  2. create the topics and the ClickHouse schema;
 #  3. generate one day of a multi-account organisation's CloudTrail and VPC
-#     flow logs, attacks included, into the MinIO log buckets: MinIO
+#     flow logs (some flow logs delivering Parquet, the rest gzipped text),
+#     attacks included, into the MinIO log buckets: MinIO
 #     announces every new object on the objects topic, as S3 event
 #     notifications would through SQS;
 #  4. run an ingest worker that reads the announced objects into the
@@ -16,6 +17,7 @@
 #   DEMO_EVENTS     CloudTrail events to generate (default 200000)
 #   DEMO_FLOWS      VPC flow records to generate (default 200000)
 #   DEMO_ACCOUNTS   accounts in the organisation (default 8)
+#   DEMO_FLOW_FORMAT  flow log files: text, parquet or mixed (default mixed)
 #   DEMO_SEED       generator seed (default: a new one each run, so the
 #                   objects are new and MinIO announces them again)
 set -euo pipefail
@@ -27,6 +29,7 @@ tw="${root}/bin/trailwatch"
 events="${DEMO_EVENTS:-200000}"
 flows="${DEMO_FLOWS:-200000}"
 accounts="${DEMO_ACCOUNTS:-8}"
+flow_format="${DEMO_FLOW_FORMAT:-mixed}"
 seed="${DEMO_SEED:-$(date +%s)}"
 admin_port=19464
 
@@ -58,9 +61,9 @@ stop_ingest() {
 }
 trap stop_ingest EXIT
 
-say "generating a ${accounts}-account organisation day: ${events} CloudTrail events, ${flows} flow records, every attack scenario (seed ${seed})"
+say "generating a ${accounts}-account organisation day: ${events} CloudTrail events, ${flows} flow records (${flow_format} flow log files), every attack scenario (seed ${seed})"
 "${tw}" gen --seed "${seed}" --accounts "${accounts}" --events "${events}" --flow-records "${flows}" \
-	--scenario all --digests --ground-truth "${state}/ground-truth-${seed}.json"
+	--flow-format "${flow_format}" --scenario all --digests --ground-truth "${state}/ground-truth-${seed}.json"
 
 # metric NAME [LABEL_FILTER] sums a counter from the ingest worker.
 metric() {
@@ -118,6 +121,6 @@ Query ClickHouse (HTTP on ${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}, native on ${TRAILW
   curl http://${TRAILWATCH_CLICKHOUSE_HTTP_ADDR}/ --data-binary "SELECT event_name, count() FROM trailwatch.events GROUP BY event_name ORDER BY 2 DESC LIMIT 10"
 
 Read any topic as NDJSON:        bin/trailwatch tail [-n N] [--follow] events|dlq|sources|...
-Decode local log files offline:  bin/trailwatch parse <file.json.gz>
+Decode local log files offline:  bin/trailwatch parse <file.json.gz | file.log.parquet>
 Stop the stack:                  make down
 MSG
