@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -105,14 +106,23 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	res.Objects = len(cfg.Objects)
 
 	// The floor: the same objects, fetched with the same concurrency,
-	// decompressed and parsed, nothing produced.
-	cpu0, t0 := cpuTime(), time.Now()
-	if err := benchFloor(ctx, cfg, false); err != nil {
-		return res, err
+	// decompressed and parsed, nothing produced. It is measured twice and
+	// the cheaper run kept, so a collection of the upload's garbage or a
+	// busy moment of the shared machine does not lower it (a lower floor
+	// would flatter the ratio).
+	for range 2 {
+		runtime.GC()
+		cpu0, t0 := cpuTime(), time.Now()
+		if err := benchFloor(ctx, cfg, false); err != nil {
+			return res, err
+		}
+		if cpu := cpuTime() - cpu0; res.FloorCPU == 0 || cpu < res.FloorCPU {
+			res.FloorWall, res.FloorCPU = time.Since(t0), cpu
+		}
 	}
-	res.FloorWall, res.FloorCPU = time.Since(t0), cpuTime()-cpu0
 	res.FloorEventsPerCPUSecond = float64(res.Events) / res.FloorCPU.Seconds()
-	cpu0 = cpuTime()
+	runtime.GC()
+	cpu0 := cpuTime()
 	if err := benchFloor(ctx, cfg, true); err != nil {
 		return res, err
 	}
@@ -162,7 +172,8 @@ func BenchIngest(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 			return res, fmt.Errorf("cpu profile: %w", err)
 		}
 	}
-	cpu0, t0 = cpuTime(), time.Now()
+	runtime.GC()
+	cpu0, t0 := cpuTime(), time.Now()
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(runCtx) }()
 	finished := 0
