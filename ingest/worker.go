@@ -320,15 +320,43 @@ func (b *batch) object(ctx context.Context, obj *schemas.Object) error {
 			err = st.ct.Decode(st.stream, info, em)
 		}
 	}
-	w.metrics.compressedBytes.Add(float64(st.stream.CompressedBytes()))
-	w.metrics.decompressedBytes.Add(float64(st.stream.DecompressedBytes()))
+	return b.decoded(obj, em, done, start, st.stream.CompressedBytes(), st.stream.DecompressedBytes(), err)
+}
+
+// decoded ends an object whose decoding has run, text or Parquet: it
+// counts the bytes read, then, when the decode failed, returns a
+// retryable S3 error, or one without a reason (the producer's), which
+// aborts the batch, or dead-letters a permanent one, keeping the events
+// read before it; otherwise it counts the events. Either way a kept object
+// gets its done-marker and heartbeat. logAttrs are added to the object's
+// debug line.
+func (b *batch) decoded(obj *schemas.Object, em *emitter, done func(result string, events, bad int64), start time.Time, compressed, decompressed int64, err error, logAttrs ...any) error {
+	w := b.w
+	w.metrics.compressedBytes.Add(float64(compressed))
+	w.metrics.decompressedBytes.Add(float64(decompressed))
+	result := "ok"
 	if err != nil {
-		return b.decodeFailure(obj, err, em, done)
+		var s3err *S3Error
+		if errors.As(err, &s3err) && !s3err.Permanent() {
+			return err
+		}
+		result = ReasonOf(err)
+		if s3err != nil {
+			result = s3err.Reason
+		}
+		if result == "" {
+			return err
+		}
+		b.deadLetter(&schemas.DeadLetter{Reason: result, Error: err.Error(), Bucket: obj.Bucket, Key: obj.Key, Index: -1})
+	} else {
+		w.metrics.events.WithLabelValues(kindSource(obj.Kind)).Add(float64(em.events))
 	}
-	w.metrics.events.WithLabelValues(kindSource(obj.Kind)).Add(float64(em.events))
-	done("ok", em.events, em.bad)
+	done(result, em.events, em.bad)
 	b.heartbeat(obj, em.events)
-	w.logger.Debug("object ingested", "bucket", obj.Bucket, "key", obj.Key, "events", em.events, "bad_records", em.bad, "duration", time.Since(start))
+	if err == nil {
+		w.logger.Debug("object ingested", append([]any{"bucket", obj.Bucket, "key", obj.Key, "events", em.events,
+			"bad_records", em.bad, "duration", time.Since(start)}, logAttrs...)...)
+	}
 	return nil
 }
 
@@ -344,7 +372,7 @@ func (b *batch) s3Failure(obj *schemas.Object, err error, objectDLQ func(string,
 }
 
 func kindSource(k schemas.ObjectKind) string {
-	if k == schemas.ObjectVPCFlow {
+	if k == schemas.ObjectVPCFlow || k == schemas.ObjectVPCFlowParquet {
 		return schemas.SourceVPCFlow.String()
 	}
 	return schemas.SourceCloudTrail.String()
