@@ -229,7 +229,8 @@ func (p *jsonParser) strOrScalar() []byte {
 // checkEscapes fails unless every backslash in s (a string's raw bytes)
 // starts a valid escape: strings that are skipped or used as keys are not
 // unescaped, yet a record kept as Raw must stay JSON for whoever reads it
-// next.
+// next. It accepts what unescape accepts, without writing to scratch,
+// which may still hold a string read earlier in the record.
 func (p *jsonParser) checkEscapes(s []byte) {
 	for i := bytes.IndexByte(s, '\\'); i >= 0; {
 		if i+1 >= len(s) {

@@ -101,25 +101,43 @@ func openObject(ctx context.Context, api ObjectGetter, obj *schemas.Object, maxR
 }
 
 func (r *objectReader) get() error {
-	in := &s3.GetObjectInput{Bucket: aws.String(r.obj.Bucket), Key: aws.String(r.obj.Key)}
-	if r.obj.VersionID != "" {
-		in.VersionId = aws.String(r.obj.VersionID)
-	}
+	rng := ""
 	if r.off > 0 {
-		in.Range = aws.String("bytes=" + strconv.FormatInt(r.off, 10) + "-")
-		if r.etag != "" {
-			in.IfMatch = aws.String(r.etag)
-		}
+		rng = "bytes=" + strconv.FormatInt(r.off, 10) + "-"
 	}
-	out, err := r.api.GetObject(r.ctx, in)
+	// A resumed read must continue the version it started; the first GET
+	// takes whatever version is there.
+	out, err := getObject(r.ctx, r.api, r.obj, rng, &r.etag, r.off > 0)
 	if err != nil {
-		return &S3Error{Op: "get", Bucket: r.obj.Bucket, Key: r.obj.Key, Reason: classifyS3(err), Err: err}
-	}
-	if r.etag == "" && out.ETag != nil {
-		r.etag = *out.ETag // pin the version we started reading
+		return err
 	}
 	r.body = out.Body
 	return nil
+}
+
+// getObject sends one GET of obj with rng as its Range ("" for none),
+// If-Match *etag when ifMatch and *etag is known, and pins *etag to the
+// answer's when it was not known, so later reads stay on that version.
+// The error is an *S3Error carrying classifyS3's verdict.
+func getObject(ctx context.Context, api ObjectGetter, obj *schemas.Object, rng string, etag *string, ifMatch bool) (*s3.GetObjectOutput, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)}
+	if obj.VersionID != "" {
+		in.VersionId = aws.String(obj.VersionID)
+	}
+	if rng != "" {
+		in.Range = aws.String(rng)
+	}
+	if ifMatch && *etag != "" {
+		in.IfMatch = aws.String(*etag)
+	}
+	out, err := api.GetObject(ctx, in)
+	if err != nil {
+		return nil, &S3Error{Op: "get", Bucket: obj.Bucket, Key: obj.Key, Reason: classifyS3(err), Err: err}
+	}
+	if *etag == "" && out.ETag != nil {
+		*etag = *out.ETag
+	}
+	return out, nil
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {

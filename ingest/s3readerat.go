@@ -244,23 +244,6 @@ func rangeHeader(off int64, n int) string {
 // get sends one GET with rng as its Range ("" for none), pinned to the
 // version being read. The error is an *S3Error.
 func (r *s3ReaderAt) get(rng string) (*s3.GetObjectOutput, error) {
-	in := &s3.GetObjectInput{Bucket: aws.String(r.obj.Bucket), Key: aws.String(r.obj.Key)}
-	if r.obj.VersionID != "" {
-		in.VersionId = aws.String(r.obj.VersionID)
-	}
-	if rng != "" {
-		in.Range = aws.String(rng)
-	}
-	if r.etag != "" {
-		in.IfMatch = aws.String(r.etag)
-	}
 	r.requests++
-	out, err := r.api.GetObject(r.ctx, in)
-	if err != nil {
-		return nil, &S3Error{Op: "get", Bucket: r.obj.Bucket, Key: r.obj.Key, Reason: classifyS3(err), Err: err}
-	}
-	if r.etag == "" && out.ETag != nil {
-		r.etag = *out.ETag // pin the version the first answer came from
-	}
-	return out, nil
+	return getObject(r.ctx, r.api, r.obj, rng, &r.etag, true)
 }
